@@ -74,6 +74,7 @@ class FeedEntry:
     title: str
     published: datetime | None = None  # aware; None when the feed gave none or it was unreadable
     summary: str = ""
+    link: str = ""  # the article link as the feed gave it: fetch this (``url`` folds www./m. away)
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,7 @@ class Previous:
     actor: str | None = None
     outlet: str = ""
     seen_at: datetime | None = None
+    equivalent: Quantity | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,8 @@ class Change:
     figure: Figure | None = None
     position: Position | None = None
     previous: Previous | None = None
+    replaces_period: str | None = None  # a figure for a new period: the latest period known before
+    via_parent: str | None = None  # a position contradicting the parent actor's known stance
 
 
 @dataclass(frozen=True)

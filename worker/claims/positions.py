@@ -7,4 +7,4 @@ from worker.model import Position
 
 def extract_positions(text: str, lexicon: Lexicon) -> list[Position]:
     """Every position toward a watched target in a normalised article text."""
-    raise NotImplementedError("position extraction is being written (issue 4)")
+    return []  # placeholder until the extractor lands (this session)

@@ -1,0 +1,29 @@
+"""Near-duplicate fingerprints: one story under two URLs or two outlets, not two stories."""
+from __future__ import annotations
+
+from worker import dedup
+
+STORY = ("개인정보보호위원회가 중국 인공지능 서비스 딥시크의 국내 신규 다운로드를 두 달 만에 재개하기로 했다. "
+         "개인정보위는 딥시크 측이 개인정보 처리방침을 개선하고 이용자 데이터의 해외 이전을 중단했다고 설명했다. "
+         "앞서 개인정보위는 지난 2월 딥시크 앱의 국내 다운로드를 잠정 중단시킨 바 있다.")
+REWRITE = ("[서울=뉴스원] 개인정보보호위원회가 중국 AI 서비스 딥시크의 국내 신규 다운로드를 두 달 만에 재개하기로 했다. "
+           "개인정보위는 딥시크 측이 개인정보 처리방침을 개선하고 이용자 데이터의 해외 이전을 중단했다고 밝혔다. "
+           "앞서 개인정보위는 지난 2월 딥시크 앱의 국내 다운로드를 잠정 중단한 바 있다.")
+OTHER = ("엔비디아가 중국 수출용 인공지능 칩 H20의 판매를 재개한다고 밝혔다. 미국 상무부는 엔비디아의 수출 허가 신청을 "
+         "승인할 방침이라고 전했다. 업계는 중국 시장 매출이 다시 늘어날 것으로 내다봤다.")
+
+
+def test_content_hash_ignores_spacing_and_punctuation() -> None:
+    assert dedup.content_hash(STORY) == dedup.content_hash(STORY.replace(" ", "  ").replace(".", "!"))
+
+
+def test_rewrite_is_near_duplicate_other_story_is_not() -> None:
+    a, b, c = dedup.simhash(STORY), dedup.simhash(REWRITE), dedup.simhash(OTHER)
+    assert dedup.is_near_duplicate(a, b), dedup.distance(a, b)
+    assert not dedup.is_near_duplicate(a, c), dedup.distance(a, c)
+
+
+def test_fingerprint_is_a_signed_64_bit_integer() -> None:
+    h = dedup.simhash(STORY)
+    assert -(2**63) <= h < 2**63
+    assert dedup.simhash("") == 0 and not dedup.is_near_duplicate(0, 0)

@@ -1,0 +1,340 @@
+"""The ``policywatch`` command line."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from worker import __version__
+from worker.errors import ConfigError, ExtractError, PolicywatchError, StoreError
+from worker.settings import Settings, load_settings
+
+log = logging.getLogger("policywatch")
+
+EPILOG = """\
+examples:
+  policywatch run                       poll every source at its interval until stopped
+  policywatch once                      one pass over every source, then exit (cron, timers)
+  policywatch extract --format json seeds/*.txt
+  policywatch replay --format json new-article.txt
+  policywatch claims --subject 딥시크
+  policywatch alerts --limit 20
+
+environment:
+  POLICYWATCH_CONFIG        configuration directory (default: ./config)
+  POLICYWATCH_DATA_DIR      where the SQLite database lives (default: ./data)
+  POLICYWATCH_DATABASE_URL  SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db
+  POLICYWATCH_NOTIFY_URLS   apprise URLs (whitespace or comma separated); none: alerts print here
+  POLICYWATCH_ALLOW_PRIVATE_HOSTS  hosts or networks that may be fetched although private
+"""
+
+
+def _figure_json(f: Any) -> dict[str, Any]:
+    from worker.payloads import _number, _quantity
+
+    return {"value": _number(f.value), "unit": f.unit, "qualifier": f.qualifier.value, "subject": f.subject,
+            "metric": f.metric, "period": f.period, "sentence": f.sentence, "equivalent": _quantity(f.equivalent),
+            "value_max": _number(f.value_max) if f.value_max is not None else None}
+
+
+def _position_json(p: Any) -> dict[str, Any]:
+    return {"actor": p.actor, "target": p.target, "stance": p.stance.value, "modality": p.modality.value,
+            "sentence": p.sentence, "actor_text": p.actor_text or p.actor, "actor_parent": p.actor_parent}
+
+
+def _print_json(obj: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def cmd_extract(settings: Settings, args: argparse.Namespace) -> int:
+    from worker.claims import extract_claims
+    from worker.claims.lexicon import load_lexicon
+    from worker.documents import read_document
+
+    lexicon = load_lexicon(settings.config_dir)
+    failed = 0
+    for name in args.paths:
+        try:
+            article = read_document(Path(name), url=name)
+        except ExtractError as exc:
+            failed += 1
+            print(f"policywatch: {exc}", file=sys.stderr)
+            if args.format == "json":
+                _print_json({"source": name, "error": str(exc), "title": "", "published": None, "text": "",
+                             "figures": [], "positions": []})
+            continue
+        claims = extract_claims(article.text, lexicon)
+        if args.format == "json":
+            _print_json({"source": name, "title": article.title,
+                         "published": article.published.isoformat() if article.published else None,
+                         "text": article.text, "figures": [_figure_json(f) for f in claims.figures],
+                         "positions": [_position_json(p) for p in claims.positions]})
+            continue
+        print(f"== {name}: {article.title}")
+        for f in claims.figures:
+            print(f"  figure   {f.subject} · {f.metric}: {f.qualifier.value} {f.value:g} {f.unit}"
+                  + (f" ({f.period})" if f.period else ""))
+        for p in claims.positions:
+            print(f"  position {p.actor} → {p.target}: {p.stance.value} ({p.modality.value})")
+    return 1 if failed else 0
+
+
+def _open(settings: Settings, *, baseline: bool = True) -> tuple[Any, Any]:
+    """The migrated database and a pipeline on it (learning the seeds into an empty store)."""
+    from worker.claims.lexicon import load_lexicon
+    from worker.pipeline import Pipeline
+    from worker.store.db import Database
+
+    db = Database(settings.database_url)
+    db.migrate()
+    pipeline = Pipeline(settings, db, load_lexicon(settings.config_dir))
+    if baseline:
+        pipeline.ensure_baseline()
+    return db, pipeline
+
+
+def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
+    from worker.documents import read_document
+    from worker.pipeline import outbox_sink
+
+    baseline_dir = Path(args.baseline) if args.baseline else settings.seeds_dir
+    if not baseline_dir.is_dir():
+        raise ConfigError(f"{baseline_dir}: baseline directory not found")
+    with tempfile.TemporaryDirectory(prefix="policywatch-replay-") as tmp:
+        settings = replace(settings, database_url=f"sqlite:///{Path(tmp) / 'replay.db'}", data_dir=Path(tmp))
+        db, pipeline = _open(settings, baseline=False)
+        pipeline.sink = outbox_sink(settings, deliver=False)
+        docs = sorted(p for p in baseline_dir.iterdir() if p.suffix.lower() in (".txt", ".html", ".htm"))
+        pipeline.learn_baseline(docs)
+        failed = 0
+        for name in args.paths:
+            try:
+                outcome = pipeline.process_article(read_document(Path(name), url=name), source_name="replay")
+            except ExtractError as exc:
+                failed += 1
+                print(f"policywatch: {exc}", file=sys.stderr)
+                continue
+            for payload in outcome.alerts:
+                if args.format == "json":
+                    _print_json(payload)
+                else:
+                    from worker.alerts import render
+                    title, body = render(payload, language=settings.language)
+                    print(f"{title}\n{body}\n")
+        db.dispose()
+    return 1 if failed else 0
+
+
+def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
+    db, pipeline = _open(settings, baseline=False)
+    paths = [Path(p) for p in args.paths] or sorted(settings.seeds_dir.glob("*.txt"))
+    learned = pipeline.learn_baseline(paths)
+    print(f"learned {learned} of {len(paths)} articles as known claims (already known ones are skipped)")
+    db.dispose()
+    return 0
+
+
+def _deliver(db: Any, settings: Settings) -> Any:
+    from worker import alerts
+
+    return alerts.deliver_due(db, settings)
+
+
+def cmd_once(settings: Settings, args: argparse.Namespace) -> int:
+    db, pipeline = _open(settings)
+    sources = settings.sources
+    if args.source:
+        sources = tuple(s for s in sources if s.name in args.source)
+        if not sources:
+            raise ConfigError(f"no source named {', '.join(args.source)} in {settings.config_dir / 'sources.yaml'}")
+    reports = pipeline.run_once(sources)
+    for r in reports:
+        state = "ok" if r.ok else f"FAILED: {r.error}"
+        if r.not_modified:
+            state = "not modified"
+        log.info("source %s: %s; %d entries, %d new, %d articles, %d alerts%s", r.source, state, r.entries,
+                 r.new_entries, r.articles, r.alerts, f", {len(r.failures)} pages failed" if r.failures else "")
+    report = _deliver(db, settings)
+    failing = sum(not r.ok for r in reports)
+    log.info("pass done: %d sources (%d failing), %d articles, %d alerts; delivery: %s", len(reports), failing,
+             sum(r.articles for r in reports), sum(r.alerts for r in reports), report)
+    db.dispose()
+    return 0
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from worker.scheduler import run_forever
+
+    db, pipeline = _open(settings)
+    try:
+        run_forever(settings, db, pipeline)
+    finally:
+        db.dispose()
+    return 0
+
+
+def cmd_claims(settings: Settings, args: argparse.Namespace) -> int:
+    from worker.store import queries
+    from worker.store.db import Database
+
+    db = Database(settings.database_url)
+    db.migrate()
+    with db.session() as session:
+        histories = queries.claim_history(session, subject=args.subject, target=args.target, limit=args.limit)
+    if not histories:
+        print("no known claims match" + (" (run `policywatch seed` first?)" if not (args.subject or args.target) else ""))
+    for h in histories:
+        print(f"{h.kind:8} {h.label}")
+        for seen, value, outlet, source in h.observations:
+            print(f"           {seen:%Y-%m-%d %H:%M}  {value:28} {outlet or '-'}  {source}")
+    db.dispose()
+    return 0
+
+
+def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
+    from worker.store.db import Database
+    from worker.store.outbox import recent_alerts
+
+    db = Database(settings.database_url)
+    db.migrate()
+    with db.session() as session:
+        rows = recent_alerts(session, args.limit)
+        for row in rows:
+            print(_alert_line(row))
+        if not rows:
+            print("no alerts yet")
+    db.dispose()
+    return 0
+
+
+def _alert_line(row: Any) -> str:
+    alert, deliveries = (row if isinstance(row, tuple) else (row, getattr(row, "deliveries", [])))
+    p = alert.payload or {}
+    what = (f"{p.get('subject')} · {p.get('metric')}: {p.get('value')} {p.get('unit')}" if alert.kind == "figure"
+            else f"{p.get('actor')} → {p.get('target')}: {p.get('stance')}" if alert.kind == "position"
+            else p.get("message", ""))
+    states = ", ".join(f"{getattr(d, 'label', '?')}={getattr(d, 'state', '?')}" for d in deliveries) or "no destination"
+    return f"{alert.created_at:%Y-%m-%d %H:%M}  {alert.kind:8} {alert.change:9} {what}  [{states}]"
+
+
+def cmd_sources(settings: Settings, args: argparse.Namespace) -> int:
+    from worker.store import queries
+    from worker.store.db import Database
+
+    db = Database(settings.database_url)
+    db.migrate()
+    with db.session() as session:
+        states = {s.name: s for s in queries.all_source_states(session)}
+    for source in settings.sources:
+        st = states.get(source.name)
+        if st is None:
+            print(f"{source.name:28} never polled           {source.url}")
+            continue
+        checked = f"{st.last_checked_at:%Y-%m-%d %H:%M}" if st.last_checked_at else "never"
+        health = "ok" if not st.error_count else f"{st.error_count} failures: {st.last_error}"
+        print(f"{source.name:28} {checked}  {st.articles_seen:5} articles  {health}")
+    db.dispose()
+    return 0
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from worker.store.db import Database
+
+    db = Database(settings.database_url)
+    db.migrate()
+    print("database schema is up to date")
+    db.dispose()
+    return 0
+
+
+def cmd_notify_test(settings: Settings, args: argparse.Namespace) -> int:
+    from worker.alerts import notify_test
+
+    results = notify_test(settings)
+    for label, ok, detail in results:
+        print(f"{'ok    ' if ok else 'FAILED'} {label}: {detail}")
+    return 0 if all(ok for _, ok, _ in results) else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="policywatch", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
+        description="Watch Korean tech-policy news; alert on new figures and changed positions.")
+    parser.add_argument("--version", action="version", version=f"policywatch {__version__}")
+    parser.add_argument("--config", metavar="DIR", help="configuration directory (overrides POLICYWATCH_CONFIG)")
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument("--log-json", action="store_true", help="log one JSON object per line")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add(name: str, func: Any, help_: str, description: str = "") -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=description or help_,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.set_defaults(func=func)
+        return p
+
+    add("run", cmd_run, "poll every source at its interval until SIGINT/SIGTERM",
+        "Run as a service: each source is polled at its (adaptive) interval, alerts are delivered as they\n"
+        "come, and a SIGINT or SIGTERM stops cleanly after the work in flight.")
+    once = add("once", cmd_once, "one pass over every source, deliver alerts, exit (for cron)",
+               "One pass over every enabled source, then deliver due alerts and exit 0. Failing sources\n"
+               "are reported in one line each and do not make the command fail.")
+    once.add_argument("--source", action="append", metavar="NAME", help="only this source (repeatable)")
+    seed = add("seed", cmd_seed, "learn the seed articles as known claims, without alerts")
+    seed.add_argument("paths", nargs="*", metavar="PATH", help="article files (default: the seeds directory)")
+    ext = add("extract", cmd_extract, "print the claims of article files",
+              "Read each PATH (.txt article text, or .html news page) and print its figures and positions.")
+    ext.add_argument("--format", choices=["json", "text"], default="text")
+    ext.add_argument("paths", nargs="+", metavar="PATH")
+    rep = add("replay", cmd_replay, "print the alerts article files would raise",
+              "Start from an empty temporary store, learn the baseline, then take each PATH as a newly\n"
+              "collected article and print every alert it would send.")
+    rep.add_argument("--baseline", metavar="DIR", help="documents learned first (default: the seeds)")
+    rep.add_argument("--format", choices=["json", "text"], default="text")
+    rep.add_argument("paths", nargs="+", metavar="PATH")
+    cl = add("claims", cmd_claims, "show known claims and their history")
+    cl.add_argument("--subject", help="figures whose subject contains this")
+    cl.add_argument("--target", help="positions whose target contains this")
+    cl.add_argument("--limit", type=int, default=50)
+    al = add("alerts", cmd_alerts, "show recent alerts and their delivery state")
+    al.add_argument("--limit", type=int, default=20)
+    add("sources", cmd_sources, "show each source's fetch state and last error")
+    add("migrate", cmd_migrate, "create or upgrade the database schema")
+    add("notify-test", cmd_notify_test, "send a sample alert to every destination and report each")
+    return parser
+
+
+def setup_logging(level: str, as_json: bool) -> None:
+    from worker.logs import configure
+
+    configure(level, as_json=as_json)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(args.log_level, args.log_json)
+    try:
+        settings = load_settings(config_dir=Path(args.config) if args.config else None)
+        return int(args.func(settings, args) or 0)
+    except ConfigError as exc:
+        print(f"policywatch: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except StoreError as exc:
+        print(f"policywatch: database error: {exc}", file=sys.stderr)
+        return 3
+    except PolicywatchError as exc:
+        print(f"policywatch: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

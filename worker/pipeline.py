@@ -1,0 +1,333 @@
+"""The only module that knows the order of the stages.
+
+    feed bytes ─ fetch ─ parse ─ skip seen entries ─ fetch page ─ main text ─ normalise ─ claims
+      ─ compare with known claims ─ decide alerts ─ store (article, claims, outbox) ─ deliver
+
+``Pipeline.process_article`` is the path every article takes — collected by ``once``/``run``,
+learned from the seeds, or replayed by ``replay`` — so what is measured is what runs. One
+failing source or page is logged in one line and counted; the pass goes on.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from worker import compare, dedup
+from worker.claims import extract_claims
+from worker.claims.lexicon import Lexicon
+from worker.documents import read_document
+from worker.errors import ExtractError, FetchError, ParseError, PolicywatchError, StoreError
+from worker.model import Article, Change, ChangeKind, ClaimKind, FeedEntry, Source
+from worker.payloads import alert_key, alert_payload
+from worker.settings import Settings, redact
+from worker.store import queries
+from worker.store.db import Database
+
+log = logging.getLogger("policywatch.pipeline")
+
+#: A page that failed this many times is given up (marked skipped) instead of retried each pass.
+MAX_ENTRY_ATTEMPTS = 3
+#: Consecutive failures of a source before one operations message is raised.
+OPS_FAILURE_THRESHOLD = 3
+#: Distinct topic keywords that make an article on-topic when it names no watched target.
+MIN_TOPIC_HITS = 2
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class AlertSink(Protocol):
+    def __call__(self, session: Session, *, key: str, kind: str, change: str, claim_key: str,
+                 target: str | None, article_id: int | None, payload: dict[str, Any], now: datetime) -> bool: ...
+
+
+def outbox_sink(settings: Settings, *, deliver: bool = True) -> AlertSink:
+    """The outbox: alerts stored with one delivery per destination (none when ``deliver`` is False)."""
+    from worker import alerts
+
+    destinations = alerts.destinations(settings) if deliver else []
+
+    def sink(session: Session, **kw: Any) -> bool:
+        return alerts.enqueue(session, destinations=destinations, **kw) is not None
+    return sink
+
+
+@dataclass
+class ArticleOutcome:
+    status: str  # "new" | "baseline" | "duplicate" | "known"
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    figures: int = 0
+    positions: int = 0
+    on_topic: bool = True
+
+
+@dataclass
+class SourceReport:
+    source: str
+    ok: bool = True
+    not_modified: bool = False
+    entries: int = 0
+    new_entries: int = 0
+    articles: int = 0
+    alerts: int = 0
+    failures: list[str] = field(default_factory=list)
+    error: str | None = None
+    max_age: float | None = None  # what the server said about polling again
+    retry_after: float | None = None
+
+
+class Pipeline:
+    """Collects, reads and compares articles, and hands alerts to the outbox."""
+
+    def __init__(self, settings: Settings, db: Database, lexicon: Lexicon, *, fetcher: Any = None,
+                 sink: AlertSink | None = None, clock: Callable[[], datetime] = utcnow) -> None:
+        self.settings = settings
+        self.db = db
+        self.lexicon = lexicon
+        self._fetcher = fetcher
+        self.sink = sink or outbox_sink(settings)
+        self.clock = clock
+
+    @property
+    def fetcher(self) -> Any:
+        if self._fetcher is None:
+            from worker.fetch import Fetcher
+            self._fetcher = Fetcher(self.settings)
+        return self._fetcher
+
+    # --- reading one article ---------------------------------------------------------------
+
+    def is_on_topic(self, article: Article) -> bool:
+        text = f"{article.title}\n{article.text}"
+        return bool(self.lexicon.find_targets(text)) or self.lexicon.topic_hits(text) >= MIN_TOPIC_HITS
+
+    def _watched(self, change: Change, article_on_target: bool) -> bool:
+        """Whether a new claim is worth an alert: positions and changes always; a new figure when it
+        is about a watched target, in an article on one, or takes over a known figure's place."""
+        if change.kind is ClaimKind.POSITION or change.change is ChangeKind.CHANGED:
+            return True
+        assert change.figure is not None
+        return (article_on_target or change.previous is not None
+                or self.lexicon.target(change.figure.subject) is not None)
+
+    def process_article(self, article: Article, *, source_name: str | None = None,
+                        baseline: bool = False) -> ArticleOutcome:
+        """Compare one normalised article with what is known, store it, and raise its alerts."""
+        now = self.clock()
+        claims = extract_claims(article.text, self.lexicon)
+        figures = [(compare.figure_key(f, self.lexicon), compare.figure_base_key(f, self.lexicon), f)
+                   for f in claims.figures]
+        positions = [(compare.position_key(p), p) for p in claims.positions]
+        chash, fingerprint = dedup.content_hash(article.text), dedup.simhash(article.text)
+        on_topic = self.is_on_topic(article)
+        on_target = bool(self.lexicon.find_targets(f"{article.title}\n{article.text}"))
+        with self.db.session() as session:
+            if queries.article_by_url(session, article.url) is not None:
+                return ArticleOutcome("known", on_topic=on_topic)
+            duplicate = queries.find_duplicate(session, article.url, chash, fingerprint, now)
+            changes = self._compare(session, figures, positions)
+            restated = {c.key for c in changes if c.change is ChangeKind.RESTATED}
+            if duplicate is not None:
+                # the same story again: it corroborates what it restates and raises nothing
+                figures = [x for x in figures if x[0] in restated]
+                positions = [x for x in positions if x[0] in restated]
+            row = queries.add_article(session, article, source_name=source_name, content_hash=chash,
+                                      fingerprint=fingerprint, now=now, baseline=baseline, on_topic=on_topic,
+                                      duplicate_of=duplicate)
+            queries.add_figures(session, row, figures, now)
+            queries.add_positions(session, row, positions, now)
+            outcome = ArticleOutcome("baseline" if baseline else "duplicate" if duplicate else "new",
+                                     figures=len(figures), positions=len(positions), on_topic=on_topic)
+            if baseline or duplicate is not None or not on_topic:
+                return outcome
+            for change in compare.alerting(changes):
+                if not self._watched(change, on_target):
+                    continue
+                payload = alert_payload(change, article)
+                target = change.position.target if change.position else None
+                if self.sink(session, key=alert_key(change, article), kind=change.kind.value,
+                             change=change.change.value, claim_key=change.key, target=target,
+                             article_id=row.id, payload=payload, now=now):
+                    outcome.alerts.append(payload)
+            return outcome
+
+    def _compare(self, session: Session, figures: Sequence[tuple[str, str, Any]],
+                 positions: Sequence[tuple[str, Any]]) -> list[Change]:
+        known_f = queries.known_figures_for(session, [k for k, _, _ in figures])
+        known_b = queries.known_figures_by_base(session, [b for _, b, _ in figures])
+        known_p = queries.known_positions_for(session, [k for k, _ in positions])
+        parent_keys: dict[str, list[tuple[str, str]]] = {}
+        for key, pos in positions:
+            for ancestor in self.lexicon.ancestors(pos.actor):
+                akey = compare.position_key(pos.__class__(actor=ancestor, target=pos.target, stance=pos.stance,
+                                                          modality=pos.modality, sentence=""))
+                parent_keys.setdefault(key, []).append((ancestor, akey))
+        known_a = queries.known_positions_for(session, [a for pairs in parent_keys.values() for _, a in pairs])
+        known_parent = {key: [(name, known_a[akey][0]) for name, akey in pairs if akey in known_a]
+                        for key, pairs in parent_keys.items()}
+        return (compare.compare_figures(figures, known_f, known_b)
+                + compare.compare_positions(positions, known_p, known_parent))
+
+    # --- the baseline ----------------------------------------------------------------------
+
+    def learn_baseline(self, paths: Iterable[Path]) -> int:
+        """Learn the claims of ``paths`` as known claims, without alerts; returns articles learned."""
+        learned = 0
+        for path in paths:
+            try:
+                outcome = self.process_article(read_document(path), baseline=True)
+            except ExtractError as exc:
+                log.warning("baseline: %s", exc)
+                continue
+            learned += outcome.status == "baseline"
+        return learned
+
+    def ensure_baseline(self) -> int:
+        """On first start with an empty store, learn the seed articles."""
+        with self.db.session() as session:
+            if queries.counts(session)["articles"]:
+                return 0
+        seeds = sorted(self.settings.seeds_dir.glob("*.txt")) + sorted(self.settings.seeds_dir.glob("*.html"))
+        learned = self.learn_baseline(seeds)
+        log.info("learned the baseline: %d seed articles from %s", learned, self.settings.seeds_dir)
+        return learned
+
+    # --- collecting --------------------------------------------------------------------------
+
+    def run_once(self, sources: Sequence[Source] | None = None, *, workers: int = 4) -> list[SourceReport]:
+        """One pass over every enabled source (in parallel); a failing source is reported, not raised."""
+        todo = [s for s in (sources if sources is not None else self.settings.sources) if s.enabled]
+        if not todo:
+            return []
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(todo))), thread_name_prefix="source") as pool:
+            return list(pool.map(self.refresh_source, todo))
+
+    def refresh_source(self, source: Source) -> SourceReport:
+        """Poll one source and process its new entries."""
+        report = SourceReport(source.name)
+        try:
+            self._refresh(source, report)
+        except FetchError as exc:
+            report.ok, report.error, report.retry_after = False, redact(str(exc)), exc.retry_after
+        except ParseError as exc:
+            report.ok, report.error = False, redact(str(exc))
+        except StoreError as exc:
+            report.ok, report.error = False, str(exc)
+        except Exception as exc:  # noqa: BLE001 - one source must never stop the pass
+            log.exception("source %s: unexpected error", source.name)
+            report.ok, report.error = False, f"unexpected error: {type(exc).__name__}: {exc}"
+        if not report.ok:
+            log.warning("source %s: %s", source.name, report.error)
+        self._record_source(source, report)
+        return report
+
+    def _refresh(self, source: Source, report: SourceReport) -> None:
+        from worker import feeds
+
+        with self.db.session() as session:
+            state = queries.source_state(session, source)
+            etag, modified = state.etag, state.last_modified
+        headers: dict[str, str] | None = None
+        url = source.url
+        if source.kind.value == "naver":
+            url, headers = feeds.naver_request(source, self.settings)
+        response = self.fetcher.get(url, etag=etag, last_modified=modified, purpose="feed", headers=headers)
+        report.max_age, report.retry_after = response.max_age, response.retry_after
+        if response.not_modified:
+            report.not_modified = True
+            return
+        if source.kind.value == "sitemap":
+            entries = feeds.parse_sitemap(response.content, source)
+        elif source.kind.value == "naver":
+            entries = feeds.parse_naver(response.content, source)
+        else:
+            entries = feeds.parse_feed(response.content, source, base_url=response.url)
+        report.entries = len(entries)
+        with self.db.session() as session:
+            seen = queries.seen_entry_keys(session, source.name, [e.key for e in entries])
+            state = queries.source_state(session, source)
+            state.etag, state.last_modified = response.etag, response.last_modified
+        new = [e for e in entries if e.key not in seen][: self.settings.fetch.max_entries_per_pass]
+        report.new_entries = len(new)
+        for entry in new:
+            self._process_entry(source, entry, report)
+
+    def _process_entry(self, source: Source, entry: FeedEntry, report: SourceReport) -> None:
+        status, detail = "done", None
+        try:
+            page = self.fetcher.get(entry.url, purpose="page")
+            from worker.extract import article_from_html
+            article = article_from_html(page.content, url=entry.url, content_type=page.headers.get("content-type"),
+                                        outlet=source.display_name, fallback_title=entry.title,
+                                        fallback_published=entry.published)
+            outcome = self.process_article(article, source_name=source.name)
+            report.articles += outcome.status == "new"
+            report.alerts += len(outcome.alerts)
+            if outcome.status != "new":
+                status, detail = "skipped", outcome.status
+        except (FetchError, ExtractError) as exc:
+            status, detail = "failed", redact(str(exc))
+            report.failures.append(detail)
+            log.warning("source %s: article skipped: %s", source.name, detail)
+        except PolicywatchError as exc:
+            status, detail = "failed", str(exc)
+            report.failures.append(detail)
+            log.warning("source %s: article failed: %s", source.name, detail)
+        with self.db.session() as session:
+            if status == "failed" and queries.failed_attempts(session, source.name, entry.key) + 1 >= MAX_ENTRY_ATTEMPTS:
+                status = "skipped"
+                detail = f"gave up after {MAX_ENTRY_ATTEMPTS} attempts: {detail}"
+            queries.record_entry(session, source.name, entry.key, entry.url, entry.title, status, self.clock(), detail)
+
+    def _record_source(self, source: Source, report: SourceReport) -> None:
+        now = self.clock()
+        try:
+            with self.db.session() as session:
+                state = queries.source_state(session, source)
+                state.last_checked_at = now
+                if report.ok:
+                    state.last_success_at, state.error_count, state.last_error = now, 0, None
+                    state.articles_seen += report.articles
+                else:
+                    state.error_count += 1
+                    state.total_errors += 1
+                    state.last_error = report.error
+                state.interval_seconds = int(self._next_interval(source, state.interval_seconds, report,
+                                                                 state.error_count))
+                state.next_check_at = now + timedelta(seconds=state.interval_seconds)
+                self._ops_messages(session, source, state, report, now)
+        except StoreError as exc:
+            log.error("source %s: could not record its state: %s", source.name, exc)
+
+    def _next_interval(self, source: Source, current: int | None, report: SourceReport, errors: int) -> float:
+        from worker.polling import next_interval
+
+        return next_interval(current, had_new_entries=report.new_entries > 0, max_age=report.max_age,
+                             retry_after=report.retry_after, error_count=errors,
+                             settings=self.settings.fetch, base_seconds=source.interval_minutes * 60.0)
+
+    def _ops_messages(self, session: Session, source: Source, state: Any, report: SourceReport,
+                      now: datetime) -> None:
+        """One operations message when a source starts failing repeatedly, one when it recovers."""
+        from worker import alerts
+
+        if not report.ok and state.error_count >= OPS_FAILURE_THRESHOLD and not state.ops_alert_open:
+            change = "failing"
+        elif report.ok and state.ops_alert_open:
+            change = "recovered"
+        else:
+            return
+        state.ops_alert_open = change == "failing"
+        payload = alerts.ops_payload(source_name=source.name, change=change,
+                                     message=report.error or f"{source.name} works again")
+        stamp = now.strftime("%Y%m%dT%H%M%S")
+        self.sink(session, key=f"ops:{source.name}:{change}:{stamp}", kind="ops", change=change,
+                  claim_key=f"source:{source.name}", target=None, article_id=None, payload=payload, now=now)
