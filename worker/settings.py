@@ -228,14 +228,16 @@ _SECRET_URL = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<rest>[^\s'\
 
 
 def redact(text: str) -> str:
-    """Hide credentials and tokens of every URL in ``text`` (keeps scheme and host)."""
+    """Hide credentials and tokens of every URL in ``text``: web URLs keep host and path, others
+    (apprise's slack://, tgram://, mailto:// ...) only their scheme and a host name."""
     def repl(m: re.Match[str]) -> str:
-        rest = m.group("rest")
-        host = rest.split("/", 1)[0]
-        if "@" in host:
-            host = host.rsplit("@", 1)[1]
-        if m.group("scheme").lower() in ("http://", "https://") and "@" not in rest.split("/", 1)[0]:
-            # plain web URLs: keep the path but drop the query, which may carry tokens
-            return m.group("scheme") + rest.split("?", 1)[0]
-        return f"{m.group('scheme')}{host}/***" if "/" in rest or "@" in rest else m.group(0)
+        scheme, rest = m.group("scheme"), m.group("rest")
+        netloc = re.split(r"[/?#]", rest, maxsplit=1)[0]
+        tail = rest[len(netloc):]
+        host = netloc.rsplit("@", 1)[1] if "@" in netloc else netloc
+        if scheme.lower() in ("http://", "https://"):
+            return scheme + host + re.split(r"[?#]", tail, maxsplit=1)[0]
+        if not re.fullmatch(r"[A-Za-z0-9.-]+\.[A-Za-z]{2,}(:\d+)?|\d+\.\d+\.\d+\.\d+(:\d+)?|localhost(:\d+)?", host):
+            host = "***"
+        return f"{scheme}{host}/***" if tail or host == "***" or "@" in netloc else scheme + host
     return _SECRET_URL.sub(repl, text)
