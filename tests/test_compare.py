@@ -88,3 +88,17 @@ def test_positions_change_restate_new_and_parent() -> None:
     assert ministry[0].change is ChangeKind.CHANGED and ministry[0].via_parent == "인도 정부"
     agrees = compare.compare_positions([("인도 재무부|딥시크", pos("인도 재무부", Stance.SUPPORT))], {}, parent)
     assert agrees[0].change is ChangeKind.NEW
+
+
+def test_same_unit_compares_the_figures_not_their_rounder_conversions() -> None:
+    # 4200억 위안(약 84조 원) after 3981억 위안(약 80조 원): the brackets are 5 % apart, the budgets too
+    new = fig(4.2e11, "CNY", eq=Quantity(8.4e13, "KRW", A))
+    known = prev(3.981e11, "CNY", eq=Quantity(8e13, "KRW", A))
+    assert not compare.same_value(new, known)
+
+
+def test_a_known_value_of_the_subject_under_another_metric_is_restated() -> None:
+    by_subject = {"딥시크|money": [prev(5576000, "USD")]}
+    changes = compare.compare_figures([("딥시크|비용|money|", "딥시크|비용|money", fig(5576000, "USD", subject="딥시크"))],
+                                      {}, {}, by_subject)
+    assert changes[0].change is ChangeKind.RESTATED

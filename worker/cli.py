@@ -215,7 +215,7 @@ def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _alert_line(row: Any) -> str:
-    alert, deliveries = (row if isinstance(row, tuple) else (row, getattr(row, "deliveries", [])))
+    alert, deliveries = row.alert, row.deliveries
     p = alert.payload or {}
     what = (f"{p.get('subject')} · {p.get('metric')}: {p.get('value')} {p.get('unit')}" if alert.kind == "figure"
             else f"{p.get('actor')} → {p.get('target')}: {p.get('stance')}" if alert.kind == "position"

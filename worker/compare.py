@@ -81,30 +81,44 @@ def _amounts(value: float, unit: str, qualifier: Qualifier | None,
 
 
 def same_value(figure: Figure, known: Previous) -> bool:
-    """True when ``figure`` restates ``known``: same value within tolerance, stated conversions included."""
+    """True when ``figure`` restates ``known``: the same value within tolerance. Figures in one
+    unit compare their own values (the conversions in brackets are rounder than the figures they
+    restate); across currencies a stated conversion decides, else a rough exchange rate."""
     if known.value is None or known.unit is None:
         return False
+    if figure.unit == known.unit:
+        return _close(figure.value, known.value, _tolerance(figure.qualifier, known.qualifier))
     new = _amounts(figure.value, figure.unit, figure.qualifier, figure.equivalent)
     old = _amounts(known.value, known.unit, known.qualifier, known.equivalent)
     for nv, nu, nq in new:
         for ov, ou, oq in old:
-            if nu == ou and _close(nv, ov, _tolerance(nq, oq)):
-                return True
-    if figure.unit in MONEY and known.unit in MONEY and figure.unit != known.unit:
+            if nu == ou:
+                return _close(nv, ov, _tolerance(nq, oq))
+    if figure.unit in MONEY and known.unit in MONEY:
         a = figure.value * ROUGH_KRW_RATE[figure.unit]
         b = known.value * ROUGH_KRW_RATE[known.unit]
         return _close(a, b, CONVERTED_TOLERANCE)
     return False
 
 
+def subject_of(base_key: str) -> str:
+    """The subject part of a base key (what ``known_by_subject`` is keyed by, with the unit kind)."""
+    parts = base_key.split("|")
+    return f"{parts[0]}|{parts[-1]}"
+
+
 def compare_figures(figures: Sequence[tuple[str, str, Figure]],
                     known: Mapping[str, Sequence[Previous]],
-                    known_by_base: Mapping[str, Sequence[Previous]]) -> list[Change]:
+                    known_by_base: Mapping[str, Sequence[Previous]],
+                    known_by_subject: Mapping[str, Sequence[Previous]] | None = None) -> list[Change]:
     """One change per key among ``figures`` (each ``(key, base_key, figure)``), in text order.
 
     ``known`` maps a key to its observations, newest first; ``known_by_base`` maps a base key to
     observations of every period. A key some figure of the article restates is restated as a
     whole: the article's other numbers under that key are differences or background, not news.
+    ``known_by_subject`` maps ``subject|unit kind`` to that subject's observations under any
+    metric: a value already known for the subject is a restatement worded with another metric
+    (훈련시키는 비용 for 훈련 비용), not a new figure.
     """
     by_key: dict[str, list[tuple[str, Figure]]] = {}
     for key, base, fig in figures:
@@ -121,6 +135,12 @@ def compare_figures(figures: Sequence[tuple[str, str, Figure]],
             else:
                 changes.append(Change(ClaimKind.FIGURE, ChangeKind.CHANGED, key, figure=first,
                                       previous=history[0]))
+            continue
+        same_subject = (known_by_subject or {}).get(subject_of(base), ())
+        restating = next((f for _, f in items for p in same_subject if same_value(f, p)), None)
+        if restating is not None:
+            changes.append(Change(ClaimKind.FIGURE, ChangeKind.RESTATED, key, figure=restating,
+                                  previous=next(p for p in same_subject if same_value(restating, p))))
             continue
         others = [p for p in known_by_base.get(base, ()) if p.period != first.period]
         previous = _replaced(others, first.period)

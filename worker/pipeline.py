@@ -10,6 +10,7 @@ failing source or page is logged in one line and counted; the pass goes on.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from worker import compare, dedup
+from worker import compare, dedup, metrics
 from worker.claims import extract_claims
 from worker.claims.lexicon import Lexicon
 from worker.documents import read_document
@@ -27,7 +28,7 @@ from worker.errors import ExtractError, FetchError, ParseError, PolicywatchError
 from worker.model import Article, Change, ChangeKind, ClaimKind, FeedEntry, Source
 from worker.payloads import alert_key, alert_payload
 from worker.settings import Settings, redact
-from worker.store import queries
+from worker.store import leases, queries
 from worker.store.db import Database
 
 log = logging.getLogger("policywatch.pipeline")
@@ -38,6 +39,10 @@ MAX_ENTRY_ATTEMPTS = 3
 OPS_FAILURE_THRESHOLD = 3
 #: Distinct topic keywords that make an article on-topic when it names no watched target.
 MIN_TOPIC_HITS = 2
+#: How long a source's lease lasts without renewal. It is renewed before every entry, and one entry
+#: takes at most a few fetch timeouts (20 s each) plus extraction: five minutes is ample, and a
+#: crashed worker's sources are free again well before the next cron pass (15 minutes).
+SOURCE_LEASE_SECONDS = 300.0
 
 
 def utcnow() -> datetime:
@@ -82,6 +87,7 @@ class SourceReport:
     error: str | None = None
     max_age: float | None = None  # what the server said about polling again
     retry_after: float | None = None
+    skipped: str | None = None  # why it was not polled (not an error): another worker has it, stopping
 
 
 class Pipeline:
@@ -95,6 +101,8 @@ class Pipeline:
         self._fetcher = fetcher
         self.sink = sink or outbox_sink(settings)
         self.clock = clock
+        self.holder = leases.holder_id()  # this process, in the leases it takes
+        self.stopping = threading.Event()  # set on SIGTERM: finish the article in hand, start nothing new
 
     @property
     def fetcher(self) -> Any:
@@ -163,6 +171,7 @@ class Pipeline:
                  positions: Sequence[tuple[str, Any]]) -> list[Change]:
         known_f = queries.known_figures_for(session, [k for k, _, _ in figures])
         known_b = queries.known_figures_by_base(session, [b for _, b, _ in figures])
+        known_s = queries.known_figures_by_subject(session, [compare.subject_of(b) for _, b, _ in figures])
         known_p = queries.known_positions_for(session, [k for k, _ in positions])
         parent_keys: dict[str, list[tuple[str, str]]] = {}
         for key, pos in positions:
@@ -173,7 +182,7 @@ class Pipeline:
         known_a = queries.known_positions_for(session, [a for pairs in parent_keys.values() for _, a in pairs])
         known_parent = {key: [(name, known_a[akey][0]) for name, akey in pairs if akey in known_a]
                         for key, pairs in parent_keys.items()}
-        return (compare.compare_figures(figures, known_f, known_b)
+        return (compare.compare_figures(figures, known_f, known_b, known_s)
                 + compare.compare_positions(positions, known_p, known_parent))
 
     # --- the baseline ----------------------------------------------------------------------
@@ -211,8 +220,50 @@ class Pipeline:
             return list(pool.map(self.refresh_source, todo))
 
     def refresh_source(self, source: Source) -> SourceReport:
-        """Poll one source and process its new entries."""
+        """Poll one source and process its new entries, unless another worker process holds the
+        source's lease (then the report says ``skipped``; that is not an error)."""
         report = SourceReport(source.name)
+        lease = f"source:{source.name}"
+        try:
+            if self.stopping.is_set():
+                report.skipped = "stopping"
+            elif not leases.acquire(self.db, lease, self.holder, SOURCE_LEASE_SECONDS, now=self.clock()):
+                report.skipped = "another worker is polling it"
+        except StoreError as exc:
+            report.ok, report.error = False, str(exc)
+            log.warning("source %s: %s", source.name, report.error, extra={"source": source.name})
+            metrics.source_polled("failed")
+            return report
+        if report.skipped:
+            log.info("source %s: skipped: %s", source.name, report.skipped, extra={"source": source.name})
+            metrics.source_polled("skipped")
+            return report
+        try:
+            self._refresh_leased(source, report)
+        finally:
+            try:
+                leases.release(self.db, lease, self.holder)
+            except StoreError as exc:  # it lapses by itself
+                log.warning("source %s: could not release its lease: %s", source.name, exc,
+                            extra={"source": source.name})
+        metrics.source_polled("failed" if not report.ok else "not_modified" if report.not_modified else "ok")
+        return report
+
+    def _keep_lease(self, source: Source) -> bool:
+        """Renew the source's lease before the next entry; False when the pass must stop here."""
+        if self.stopping.is_set():
+            return False
+        try:
+            if leases.renew(self.db, f"source:{source.name}", self.holder, SOURCE_LEASE_SECONDS, now=self.clock()):
+                return True
+        except StoreError as exc:
+            log.warning("source %s: could not renew its lease: %s", source.name, exc, extra={"source": source.name})
+            return False
+        log.warning("source %s: lease lost to another worker; stopping this source", source.name,
+                    extra={"source": source.name})
+        return False
+
+    def _refresh_leased(self, source: Source, report: SourceReport) -> None:
         try:
             self._refresh(source, report)
         except FetchError as exc:
@@ -222,12 +273,11 @@ class Pipeline:
         except StoreError as exc:
             report.ok, report.error = False, str(exc)
         except Exception as exc:  # noqa: BLE001 - one source must never stop the pass
-            log.exception("source %s: unexpected error", source.name)
+            log.exception("source %s: unexpected error", source.name, extra={"source": source.name})
             report.ok, report.error = False, f"unexpected error: {type(exc).__name__}: {exc}"
         if not report.ok:
-            log.warning("source %s: %s", source.name, report.error)
+            log.warning("source %s: %s", source.name, report.error, extra={"source": source.name})
         self._record_source(source, report)
-        return report
 
     def _refresh(self, source: Source, report: SourceReport) -> None:
         from worker import feeds
@@ -239,7 +289,8 @@ class Pipeline:
         url = source.url
         if source.kind.value == "naver":
             url, headers = feeds.naver_request(source, self.settings)
-        response = self.fetcher.get(url, etag=etag, last_modified=modified, purpose="feed", headers=headers)
+        with metrics.fetch_timer("feed"):
+            response = self.fetcher.get(url, etag=etag, last_modified=modified, purpose="feed", headers=headers)
         report.max_age, report.retry_after = response.max_age, response.retry_after
         if response.not_modified:
             report.not_modified = True
@@ -253,17 +304,24 @@ class Pipeline:
         report.entries = len(entries)
         with self.db.session() as session:
             seen = queries.seen_entry_keys(session, source.name, [e.key for e in entries])
-            state = queries.source_state(session, source)
-            state.etag, state.last_modified = response.etag, response.last_modified
-        new = [e for e in entries if e.key not in seen][: self.settings.fetch.max_entries_per_pass]
+        unseen = [e for e in entries if e.key not in seen]
+        new = unseen[: self.settings.fetch.max_entries_per_pass]
         report.new_entries = len(new)
         for entry in new:
+            if not self._keep_lease(source):
+                return  # the rest waits for the next pass (the validators below stay unsaved)
             self._process_entry(source, entry, report)
+        if len(new) == len(unseen):
+            # saved only once every entry was handled: a 304 next time must not hide unread ones
+            with self.db.session() as session:
+                state = queries.source_state(session, source)
+                state.etag, state.last_modified = response.etag, response.last_modified
 
     def _process_entry(self, source: Source, entry: FeedEntry, report: SourceReport) -> None:
         status, detail = "done", None
         try:
-            page = self.fetcher.get(entry.url, purpose="page")
+            with metrics.fetch_timer("page"):
+                page = self.fetcher.get(entry.url, purpose="page")
             from worker.extract import article_from_html
             article = article_from_html(page.content, url=entry.url, content_type=page.headers.get("content-type"),
                                         outlet=source.display_name, fallback_title=entry.title,
@@ -271,16 +329,22 @@ class Pipeline:
             outcome = self.process_article(article, source_name=source.name)
             report.articles += outcome.status == "new"
             report.alerts += len(outcome.alerts)
+            metrics.article_done(outcome.status, figures=outcome.figures, positions=outcome.positions,
+                                 alerts=[str(a.get("kind", "")) for a in outcome.alerts])
             if outcome.status != "new":
                 status, detail = "skipped", outcome.status
         except (FetchError, ExtractError) as exc:
             status, detail = "failed", redact(str(exc))
             report.failures.append(detail)
-            log.warning("source %s: article skipped: %s", source.name, detail)
+            log.warning("source %s: article skipped: %s", source.name, detail,
+                        extra={"source": source.name, "url": redact(entry.url)})
         except PolicywatchError as exc:
             status, detail = "failed", str(exc)
             report.failures.append(detail)
-            log.warning("source %s: article failed: %s", source.name, detail)
+            log.warning("source %s: article failed: %s", source.name, detail,
+                        extra={"source": source.name, "url": redact(entry.url)})
+        if status == "failed":
+            metrics.article_done("failed")
         with self.db.session() as session:
             if status == "failed" and queries.failed_attempts(session, source.name, entry.key) + 1 >= MAX_ENTRY_ATTEMPTS:
                 status = "skipped"
@@ -305,7 +369,7 @@ class Pipeline:
                 state.next_check_at = now + timedelta(seconds=state.interval_seconds)
                 self._ops_messages(session, source, state, report, now)
         except StoreError as exc:
-            log.error("source %s: could not record its state: %s", source.name, exc)
+            log.error("source %s: could not record its state: %s", source.name, exc, extra={"source": source.name})
 
     def _next_interval(self, source: Source, current: int | None, report: SourceReport, errors: int) -> float:
         from worker.polling import next_interval
@@ -326,8 +390,6 @@ class Pipeline:
         else:
             return
         state.ops_alert_open = change == "failing"
-        payload = alerts.ops_payload(source_name=source.name, change=change,
-                                     message=report.error or f"{source.name} works again")
-        stamp = now.strftime("%Y%m%dT%H%M%S")
-        self.sink(session, key=f"ops:{source.name}:{change}:{stamp}", kind="ops", change=change,
+        payload = alerts.ops_alert(source.name, change, report.error or f"{source.name} works again")
+        self.sink(session, key=alerts.ops_key(source.name, change, now), kind="ops", change=change,
                   claim_key=f"source:{source.name}", target=None, article_id=None, payload=payload, now=now)

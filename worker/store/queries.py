@@ -157,6 +157,18 @@ def known_figures_by_base(session: Session, base_keys: Iterable[str]) -> dict[st
     return out
 
 
+def known_figures_by_subject(session: Session, subjects: Iterable[str]) -> dict[str, list[Previous]]:
+    """Observations of each ``subject|unit kind`` under any metric, newest first."""
+    out: dict[str, list[Previous]] = {}
+    for wanted in sorted(set(subjects)):
+        subject, kind = wanted.rsplit("|", 1)
+        rows = session.scalars(select(FigureRow).where(FigureRow.base_key.startswith(f"{subject}|", autoescape=True)))
+        for row in _newest_first(rows):
+            if row.base_key.rsplit("|", 1)[1] == kind:
+                out.setdefault(wanted, []).append(_figure_previous(row))
+    return out
+
+
 def known_positions_for(session: Session, keys: Iterable[str]) -> dict[str, list[Previous]]:
     keys = sorted(set(keys))
     out: dict[str, list[Previous]] = {}
