@@ -102,5 +102,5 @@ def test_one_article_under_several_urls_is_read_once(server: FixtureServer, tmp_
     assert report.ok
     positions = [a for a in sink.alerts if a["kind"] == "position"]
     assert len(positions) == 1, sink.alerts
-    assert seen.count("/a.html") == 1  # the tracking-parameter variant is the same entry
+    assert sum(p.startswith("/a.html") for p in seen) == 1  # the tracking-parameter variant is the same entry
     pipeline.db.dispose()

@@ -21,11 +21,11 @@ def test_shipped_configuration_loads() -> None:
 
 
 def test_environment_names(tmp_path: Path) -> None:
-    env = {"POLICYWATCH_DATA_DIR": str(tmp_path), "POLICYWATCH_NOTIFY_URLS": "json://a/b, mailto://u:p@h  tgram://t/c",
+    env = {"POLICYWATCH_DATA_DIR": str(tmp_path), "POLICYWATCH_NOTIFY_URLS": "json://a/b, mailto://u:p@h?to=a@x,b@y  tgram://t/c",
            "POLICYWATCH_ALLOW_PRIVATE_HOSTS": "127.0.0.1,10.0.0.0/8", "POLICYWATCH_CONFIG": str(CONFIG)}
     s = load_settings(env)
     assert s.database_url == f"sqlite:///{tmp_path / 'policywatch.db'}"
-    assert s.notify_urls == ("json://a/b", "mailto://u:p@h", "tgram://t/c")
+    assert s.notify_urls == ("json://a/b", "mailto://u:p@h?to=a@x,b@y", "tgram://t/c")
     assert s.allow_private_hosts == ("127.0.0.1", "10.0.0.0/8")
 
 

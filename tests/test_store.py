@@ -44,6 +44,6 @@ def test_claims_round_trip_newest_first(database_url: str) -> None:
         (p,) = queries.known_positions_for(s, ["개인정보보호위원회|딥시크"])["개인정보보호위원회|딥시크"]
         assert p.stance is Stance.OPPOSE and p.actor == "개인정보위"
         (history,) = [h for h in queries.claim_history(s, subject="H100")]
-        assert [o[1] for o in history.observations] == ["approx:4e+07 KRW", "approx:5e+07 KRW"]
+        assert [o[1] for o in history.observations] == ["40,000,000 KRW (approx)", "50,000,000 KRW (approx)"]
         assert queries.find_duplicate(s, "u9", "h2", 0, t2).url == "u2"
     db.dispose()

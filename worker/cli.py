@@ -142,13 +142,18 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _deliver(db: Any, settings: Settings) -> Any:
-    from worker import alerts
+    from worker.scheduler import deliver
 
-    return alerts.deliver_due(db, settings)
+    return deliver(settings, db)  # due alerts and digests, counted in the metrics
 
 
 def cmd_once(settings: Settings, args: argparse.Namespace) -> int:
+    from worker.health import write_heartbeat
+    from worker.scheduler import prune, retention_days, stop_on_signals
+
+    retention_days(settings)  # a wrong retention section fails before the pass, not after
     db, pipeline = _open(settings)
+    stop_on_signals(pipeline.stopping.set)  # SIGTERM: finish the article in hand, skip the rest
     sources = settings.sources
     if args.source:
         sources = tuple(s for s in sources if s.name in args.source)
@@ -159,12 +164,19 @@ def cmd_once(settings: Settings, args: argparse.Namespace) -> int:
         state = "ok" if r.ok else f"FAILED: {r.error}"
         if r.not_modified:
             state = "not modified"
+        if r.skipped:
+            state = f"skipped: {r.skipped}"
         log.info("source %s: %s; %d entries, %d new, %d articles, %d alerts%s", r.source, state, r.entries,
                  r.new_entries, r.articles, r.alerts, f", {len(r.failures)} pages failed" if r.failures else "")
-    report = _deliver(db, settings)
+    stopping = pipeline.stopping.is_set()
+    report = "not started (stopping)" if stopping else _deliver(db, settings)
     failing = sum(not r.ok for r in reports)
     log.info("pass done: %d sources (%d failing), %d articles, %d alerts; delivery: %s", len(reports), failing,
              sum(r.articles for r in reports), sum(r.alerts for r in reports), report)
+    if not stopping:
+        prune(settings, db)
+    write_heartbeat(settings.data_dir, "once", {"sources": len(reports), "failing": failing,
+                                                "articles": sum(r.articles for r in reports)})
     db.dispose()
     return 0
 
@@ -263,6 +275,12 @@ def cmd_notify_test(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if all(ok for _, ok, _ in results) else 1
 
 
+def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
+    from worker import doctor
+
+    return doctor.run(settings, sys.stdout)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="policywatch", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
@@ -307,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("sources", cmd_sources, "show each source's fetch state and last error")
     add("migrate", cmd_migrate, "create or upgrade the database schema")
     add("notify-test", cmd_notify_test, "send a sample alert to every destination and report each")
+    add("doctor", cmd_doctor, "check configuration, database, sources and destinations; exit 1 if any is wrong")
     return parser
 
 

@@ -321,7 +321,7 @@ class Pipeline:
         status, detail = "done", None
         try:
             with metrics.fetch_timer("page"):
-                page = self.fetcher.get(entry.url, purpose="page")
+                page = self.fetcher.get(entry.link or entry.url, purpose="page")
             from worker.extract import article_from_html
             article = article_from_html(page.content, url=entry.url, content_type=page.headers.get("content-type"),
                                         outlet=source.display_name, fallback_title=entry.title,

@@ -1,19 +1,29 @@
-"""APScheduler set-up for ``policywatch run``, nothing else.
+"""APScheduler set-up for ``policywatch run``, and the stop and housekeeping steps ``once`` shares.
 
-A tick every ``TICK_SECONDS`` hands the sources that are due (their adaptive ``next_check_at``
-has passed) to the pipeline; a second job delivers due alerts and digests. SIGINT and SIGTERM
-stop the scheduler after the work in flight.
+Jobs: a tick every ``TICK_SECONDS`` records that the scheduler is alive (``/healthz``, the
+heartbeat file); ``poll`` hands the sources that are due (their adaptive ``next_check_at`` has
+passed) to the pipeline; ``deliver`` drains the outbox; ``retention`` prunes old article bodies
+once a day. SIGINT or SIGTERM stops it cleanly: no new source or article is started, the article
+in hand finishes (each is one transaction, so an article is stored whole or not at all), and the
+process exits 0 within ``STOP_GRACE_SECONDS``. A second signal, or work still running at the end
+of the grace period, exits at once: the database rolls back whatever was not committed.
 """
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
-from datetime import UTC, datetime
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from worker import metrics
+from worker.errors import ConfigError, StoreError
+from worker.health import Health, HealthServer, health_settings, write_heartbeat
 from worker.settings import Settings
 from worker.store import queries
 
@@ -21,6 +31,10 @@ log = logging.getLogger("policywatch.scheduler")
 
 TICK_SECONDS = 30  # how often due sources are looked for; intervals are minutes, so 30 s is ample
 DELIVERY_SECONDS = 15  # how often the outbox is drained (retries wait for their backoff anyway)
+RETENTION_HOURS = 24
+#: Below the 60 s that deploy/ gives (systemd TimeoutStopSec, Kubernetes
+#: terminationGracePeriodSeconds): one fetch timeout (20 s) plus one article's extraction fits.
+STOP_GRACE_SECONDS = 45.0
 
 
 def due_sources(settings: Settings, db: Any, now: datetime) -> list[Any]:
@@ -39,42 +53,171 @@ def due_sources(settings: Settings, db: Any, now: datetime) -> list[Any]:
     return due
 
 
-def run_forever(settings: Settings, db: Any, pipeline: Any) -> None:
-    """Poll and deliver until a signal stops it."""
+def retention_days(settings: Settings) -> int | None:
+    """``retention.article_text_days`` of settings.yaml (None: keep article texts for ever)."""
+    where = settings.config_dir / "settings.yaml"
+    raw = settings.extra.get("retention") or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: retention: expected a mapping")
+    unknown = sorted(set(raw) - {"article_text_days"})
+    if unknown:
+        raise ConfigError(f"{where}: retention.{unknown[0]}: expected article_text_days")
+    days = raw.get("article_text_days")
+    if days in (None, 0):
+        return None
+    if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+        raise ConfigError(f"{where}: retention.article_text_days: expected a whole number of days >= 1, "
+                          f"got {days!r}")
+    return days
+
+
+def prune(settings: Settings, db: Any, now: datetime | None = None) -> int:
+    """Drop the bodies of articles older than the retention (claims and alerts stay); how many.
+    A database failure is logged, not raised: it is retried the next day."""
+    days = retention_days(settings)
+    if days is None:
+        return 0
+    try:
+        with db.session() as session:
+            pruned = queries.prune_article_texts(session, (now or datetime.now(UTC)) - timedelta(days=days))
+    except StoreError as exc:
+        log.error("retention: could not prune article texts: %s", exc)
+        return 0
+    if pruned:
+        log.info("retention: dropped the text of %d articles older than %d days", pruned, days)
+    return pruned
+
+
+def deliver(settings: Settings, db: Any) -> Any:
+    """Send due alerts and digests; the immediate delivery report."""
     from worker import alerts
 
-    busy = threading.Lock()
+    report = alerts.deliver_due(db, settings)
+    metrics.delivery_done(report)
+    digests = alerts.deliver_digests(db, settings)
+    metrics.delivery_done(digests)
+    return report
+
+
+def stop_on_signals(on_stop: Callable[[], None]) -> None:
+    """Call ``on_stop`` on the first SIGINT or SIGTERM; leave at once on the second."""
+    seen: list[int] = []
+
+    def handler(signum: int, _frame: Any) -> None:
+        name = signal.Signals(signum).name
+        if seen:
+            log.warning("received %s again: stopping now; unfinished work is rolled back", name)
+            os._exit(1)
+        seen.append(signum)
+        log.info("received %s: finishing the work in flight, then stopping", name)
+        on_stop()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+class _InFlight:
+    """Counts running jobs so a stop can wait for them."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._running = 0
+
+    def wrap(self, job: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            with self._cond:
+                self._running += 1
+            try:
+                job()
+            except Exception:  # noqa: BLE001 - a job failing must not kill the scheduler
+                log.exception("job %s failed", getattr(job, "__name__", "?"))
+            finally:
+                with self._cond:
+                    self._running -= 1
+                    self._cond.notify_all()
+        run.__name__ = getattr(job, "__name__", "job")
+        return run
+
+    def wait(self, timeout: float) -> bool:
+        """True when nothing runs any more, False when ``timeout`` passed first."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._running == 0, timeout)
+
+
+def run_forever(settings: Settings, db: Any, pipeline: Any, *, stop_grace: float = STOP_GRACE_SECONDS) -> None:
+    """Poll, deliver and prune until a signal stops it."""
+    hs = health_settings(settings)
+    retention_days(settings)  # a wrong section fails the start, not the first daily run
+    health = Health(db, tick_seconds=TICK_SECONDS, stuck_after_seconds=hs.stuck_after_seconds)
+    in_flight = _InFlight()
+    last: dict[str, Any] = {}
+
+    def tick() -> None:
+        health.tick()
+        write_heartbeat(settings.data_dir, "run", last)
 
     def poll() -> None:
-        if not busy.acquire(blocking=False):
-            return  # the previous tick is still working through its sources
+        due = due_sources(settings, db, datetime.now(UTC))
+        if not due or pipeline.stopping.is_set():
+            return
+        health.begin_pass()
+        started = time.monotonic()
         try:
-            due = due_sources(settings, db, datetime.now(UTC))
-            if due:
-                reports = pipeline.run_once(due)
-                log.info("polled %d sources: %d articles, %d alerts, %d failing", len(reports),
-                         sum(r.articles for r in reports), sum(r.alerts for r in reports),
-                         sum(not r.ok for r in reports))
+            reports = pipeline.run_once(due)
         finally:
-            busy.release()
+            health.end_pass()
+            metrics.PASS_SECONDS.observe(time.monotonic() - started)
+        last.update(sources=len(reports), failing=sum(not r.ok for r in reports),
+                    skipped=sum(r.skipped is not None for r in reports), articles=sum(r.articles for r in reports),
+                    alerts=sum(r.alerts for r in reports))
+        log.info("polled %d sources: %d articles, %d alerts, %d failing, %d skipped", len(reports),
+                 last["articles"], last["alerts"], last["failing"], last["skipped"])
 
-    def deliver() -> None:
-        alerts.deliver_due(db, settings)
-        if hasattr(alerts, "deliver_digests"):
-            alerts.deliver_digests(db, settings)
+    def deliver_job() -> None:
+        if not pipeline.stopping.is_set():
+            deliver(settings, db)
 
+    def retention() -> None:
+        prune(settings, db)
+
+    now = datetime.now(UTC)
     scheduler = BlockingScheduler(timezone=UTC)
-    scheduler.add_job(poll, "interval", seconds=TICK_SECONDS, next_run_time=datetime.now(UTC), id="poll",
-                      max_instances=1, coalesce=True)
-    scheduler.add_job(deliver, "interval", seconds=DELIVERY_SECONDS, id="deliver", max_instances=1, coalesce=True)
+    jobs: list[tuple[Callable[[], None], float, datetime | None]] = [
+        (tick, TICK_SECONDS, now), (poll, TICK_SECONDS, now), (deliver_job, DELIVERY_SECONDS, None),
+        (retention, RETENTION_HOURS * 3600.0, now + timedelta(minutes=1))]
+    for job, every, first in jobs:
+        scheduler.add_job(in_flight.wrap(job), "interval", seconds=every, id=job.__name__, max_instances=1,
+                          coalesce=True, misfire_grace_time=int(every),
+                          next_run_time=first or now + timedelta(seconds=every))
 
-    def stop(signum: int, _frame: Any) -> None:
-        log.info("received %s: finishing the work in flight, then stopping", signal.Signals(signum).name)
-        scheduler.shutdown(wait=False)
+    def stop() -> None:
+        pipeline.stopping.set()
+        health.stopping = True
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    stop_on_signals(stop)
+    server = None
+    if hs.host is not None:
+        try:
+            server = HealthServer(health, hs.host, hs.port).start()
+        except OSError as exc:
+            raise ConfigError(f"{settings.config_dir / 'settings.yaml'}: health.listen: cannot listen on "
+                              f"{hs.host}:{hs.port}: {exc.strerror or exc}") from None
+        metrics.watch_queue(db)
+        log.info("health and metrics on %s/healthz and %s/metrics", server.url, server.url)
     log.info("policywatch running: %d sources, database %s", len(settings.sources),
              db.engine.url.render_as_string(hide_password=True))
-    scheduler.start()
+    try:
+        if not pipeline.stopping.is_set():  # a signal may come before the scheduler starts
+            scheduler.start()
+        if not in_flight.wait(stop_grace):
+            log.error("work still running %.0f s after the stop signal: leaving now; the database rolls back "
+                      "what was not committed", stop_grace)
+            logging.shutdown()
+            os._exit(1)
+    finally:
+        if server is not None:
+            server.stop()
+            metrics.unwatch_queue()
     log.info("stopped")

@@ -77,6 +77,12 @@ def _split_list(value: str) -> tuple[str, ...]:
     return tuple(part for part in re.split(r"[\s,]+", value.strip()) if part)
 
 
+def _split_urls(value: str) -> tuple[str, ...]:
+    """URLs separated by whitespace, or by commas where the next URL begins (``?to=a@x,b@y`` stays)."""
+    return tuple(part.strip(",") for part in re.split(r"\s+|,(?=\s*[a-zA-Z][a-zA-Z0-9+.-]*://)", value.strip())
+                 if part.strip(","))
+
+
 def default_config_dir() -> Path:
     """``config/`` of the working directory when it has one, else the project's own."""
     here = Path.cwd() / "config"
@@ -211,7 +217,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, config_dir: Path | No
         database_url=database_url,
         seeds_dir=seeds_dir,
         sources=sources,
-        notify_urls=_split_list(env.get(ENV_NOTIFY_URLS, "")),
+        notify_urls=_split_urls(env.get(ENV_NOTIFY_URLS, "")),
         allow_private_hosts=_split_list(env.get(ENV_ALLOW_PRIVATE, "")),
         language=language,
         timezone=str(general.get("timezone", "Asia/Seoul")),

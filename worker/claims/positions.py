@@ -1,10 +1,241 @@
-"""Positions: an actor's stance toward a watched target. (Being written: issue 4.)"""
+"""Positions: an actor's stance toward a watched target.
+
+The text is split into lines (the first is the title) and sentences with a cheap regex; only a
+sentence that mentions a watched target is analysed with Kiwi (once, cached), and an earlier
+sentence of the same paragraph only when a later one needs its actor (passives, 그는, an omitted
+subject). For each target mention, ``positions_chain.read_chain`` reads the predicate that governs it
+and ``positions_np`` the actor: the subject of that predicate, the speaker of a quote, the noun a
+relative clause modifies, or the actor of an earlier sentence. A title's position is kept only when
+the body does not state it more precisely.
+"""
 from __future__ import annotations
 
-from worker.claims.lexicon import Lexicon
-from worker.model import Position
+import re
+from dataclasses import dataclass
+
+from worker.claims.lexicon import Lexicon, Mention
+from worker.claims.morph import Token, tokenize
+from worker.claims.positions_chain import Event, noun_phrase, read_chain
+from worker.claims.positions_np import Actor, Subject, in_quote, np_start, quote_spans, resolve, subjects
+from worker.claims.stance import is_noun
+from worker.claims.stance import StanceVocab, vocab
+from worker.model import Modality, Position
+
+_SENTENCE_END = re.compile(r"(?<=[.!?。])[”\"’')\]]*\s+")
+_LINE_END = re.compile(r"[.!?。][”\"’')\]]*\s*$")
+#: Sentences back (same paragraph) where an omitted actor is looked for; one or two is how far
+#: Korean news carries a subject before naming it again.
+CARRY_BACK = 2
+#: A line this short without a final full stop is a subheading, read like the title.
+SUBHEAD_MAX = 80
+#: Evidence ranks, strongest first: actor named in the sentence, carried from an earlier one, title.
+RANK_NAMED, RANK_CARRIED, RANK_TITLE = 3, 2, 1
+_MODAL_NOUNS = {"수", "것", "예정", "계획", "방침", "방안", "전망"}
+_OBJECT_PARTICLES = {"을", "를"}
+_AGENT_PARTICLES = {"로부터", "으로부터", "에게서"}
+_COORD_TOKENS = {"와", "과", "·", "ㆍ", ",", "및", "등"}
+
+
+@dataclass
+class _Sentence:
+    text: str
+    paragraph: int
+    headline: bool
+    _tokens: list[Token] | None = None
+
+    @property
+    def tokens(self) -> list[Token]:
+        if self._tokens is None:
+            self._tokens = tokenize(self.text)
+        return self._tokens
+
+
+@dataclass(frozen=True)
+class _Found:
+    position: Position
+    rank: int
+    order: int
+
+
+def _sentences(text: str) -> list[_Sentence]:
+    out: list[_Sentence] = []
+    first = True
+    for p, line in enumerate(text.splitlines()):
+        line = line.strip()
+        if not line:
+            continue
+        head = first or (len(line) <= SUBHEAD_MAX and not _LINE_END.search(line))
+        first = False
+        for part in _SENTENCE_END.split(line):
+            if part.strip():
+                out.append(_Sentence(part.strip(), p, head))
+    return out
+
+
+def _agent(tokens: list[Token], pred: int, spans: list[tuple[int, int]]) -> Subject | None:
+    """The agent of a passive: 외교부에 의해 (차단됐다), 미국 정부로부터 (허가를 받았다)."""
+    for k in range(pred - 1, 0, -1):
+        t = tokens[k]
+        by = t.tag == "JKB" and (t.form in _AGENT_PARTICLES
+                                 or (t.form == "에" and k + 1 < pred and tokens[k + 1].form == "의하"))
+        if by and is_noun(tokens[k - 1]):
+            start = np_start(tokens, k)
+            return Subject(start, k, False, in_quote(k, spans)) if start < k else None
+    return None
+
+
+def _closed(tokens: list[Token], subj: Subject, pred: int, background: frozenset[str]) -> bool:
+    """True when a nominative subject belongs to an embedded clause ended before ``pred``."""
+    if subj.topic:
+        return False
+    for k in range(subj.end + 1, min(pred, len(tokens) - 1)):
+        t, nxt = tokens[k], tokens[k + 1]
+        if t.tag == "ETM" and nxt.form not in _MODAL_NOUNS and is_noun(nxt):
+            return True  # 딥시크가 개발한 (모델): a relative clause
+        if t.tag == "ETN" and nxt.form not in ("로", "으로"):
+            return True
+        if t.tag == "EC" and (t.form in ("도록", "게") or t.form in background):
+            return True  # 장병들이 사용할 수 없도록 (막았다): the subject of the inner clause
+    return False
+
+
+def _overlaps(tokens: list[Token], subj: Subject, spans: list[Mention]) -> bool:
+    a, b = tokens[subj.start].start, tokens[subj.end - 1].end
+    return any(m.start < b and m.end > a for m in spans)
+
+
+class _Reader:
+    """Reads the positions of one article."""
+
+    def __init__(self, text: str, lexicon: Lexicon) -> None:
+        self.lex = lexicon
+        self.v: StanceVocab = vocab(lexicon)
+        self.sents = _sentences(text)
+        self.found: list[_Found] = []
+
+    def _candidates(self, s: _Sentence, ev: Event, spans: list[tuple[int, int]]) -> list[Subject]:
+        toks = s.tokens
+        subs = subjects(toks, spans, s.headline)
+        q = in_quote(ev.pred, spans)
+        if q >= 0:
+            inner = [x for x in subs if x.quote == q and x.end < ev.pred]
+            before = [x for x in subs if x.quote == -1 and x.end <= spans[q][0]]
+            verb = next((k for k in range(spans[q][1], len(toks)) if toks[k].tag.startswith(("VV", "XSV"))), len(toks))
+            after = [x for x in subs if x.quote == -1 and spans[q][1] < x.start and x.end < verb]
+            return inner[::-1] + before[::-1] + after
+        return [x for x in subs if x.quote == -1 and x.end < ev.pred][::-1]
+
+    def _actors(self, idx: int, ev: Event, targets: list[Mention], np_end: int) -> tuple[list[Actor], int]:
+        s = self.sents[idx]
+        toks = s.tokens
+        spans = quote_spans(toks)
+        ents = self.lex.find_entities(s.text)
+        if ev.relative is not None:
+            rel = [x for x in subjects(toks, spans) if x.start <= ev.relative < x.end]
+            if rel:
+                got = resolve(toks, rel[0], s.text, ents, self.lex, self.v)
+                if isinstance(got, list) and got:
+                    return got, RANK_NAMED
+        agent = _agent(toks, ev.pred, spans) if ev.passive else None
+        if agent is not None:
+            got = resolve(toks, agent, s.text, ents, self.lex, self.v)
+            if isinstance(got, list) and got:
+                return got, RANK_TITLE if s.headline else RANK_NAMED
+        if ev.passive == "received":
+            return [], 0  # 엔비디아는 … 허가를 받았다: the subject received the move; nobody else named
+        for subj in self._candidates(s, ev, spans):
+            if subj.end == np_end or _overlaps(toks, subj, targets) or _closed(toks, subj, ev.pred, self.v.background):
+                continue
+            got = resolve(toks, subj, s.text, ents, self.lex, self.v, known_only=s.headline)
+            if got == "pronoun":
+                if subj.quote >= 0:
+                    continue  # "우리는 …": the speaker, outside the quote
+                break
+            if got:
+                return list(got), RANK_TITLE if s.headline else RANK_NAMED
+            if not ev.passive:
+                return [], 0  # the subject is someone who is not an actor (전문가들은, 업계는)
+        if s.headline:
+            return [], 0
+        return self._carried(idx), RANK_CARRIED
+
+    def _carried(self, idx: int) -> list[Actor]:
+        """The actor of the nearest earlier sentence of the paragraph that names one."""
+        para = self.sents[idx].paragraph
+        for back in range(idx - 1, max(idx - 1 - CARRY_BACK, -1), -1):
+            s = self.sents[back]
+            if s.paragraph != para or s.headline:
+                break
+            toks = s.tokens
+            spans = quote_spans(toks)
+            ents = self.lex.find_entities(s.text)
+            targets = self.lex.find_targets(s.text)
+            subs = [x for x in subjects(toks, spans) if x.quote == -1 and not _overlaps(toks, x, targets)]
+            for subj in sorted(subs, key=lambda x: not x.topic):
+                got = resolve(toks, subj, s.text, ents, self.lex, self.v)
+                if isinstance(got, list) and got:
+                    return got
+        return []
+
+    def _valid(self, actor: Actor, target: str) -> bool:
+        if actor.name == target or target in self.lex.ancestors(actor.name):
+            return False
+        return self.lex.target(actor.text) != target and self.lex.target(actor.name) != target
+
+    def sentence(self, idx: int) -> None:
+        s = self.sents[idx]
+        targets = self.lex.find_targets(s.text)
+        if not targets:
+            return
+        toks = s.tokens
+        for m in targets:
+            after = next((k for k, t in enumerate(toks) if t.start >= m.end), len(toks))
+            glued = next((s.text[m.end:t.end] for t in toks if t.start < m.end < t.end), "")
+            if glued and glued not in _OBJECT_PARTICLES:
+                continue  # Kiwi read "엔비디아가" as one noun: the target is the subject, not acted on
+            _, np_end = noun_phrase(toks, after)
+            inner = [o for o in targets if o is not m and m.end <= o.start < (toks[np_end].start if np_end < len(
+                toks) else len(s.text))]
+            if inner and not any(t.form in _COORD_TOKENS for t in toks[after:np_end] if t.start < inner[0].start):
+                continue  # 엔비디아 H20의 수출: the position is about the more specific target
+            ev = read_chain(toks, after, self.v)
+            if ev is None:
+                continue
+            actors, rank = self._actors(idx, ev, [m], np_end)
+            for a in actors:
+                if self._valid(a, m.name):
+                    pos = Position(actor=a.name, target=m.name, stance=ev.stance, modality=ev.modality,
+                                   sentence=s.text, actor_text=a.text, actor_parent=self.lex.parent_of(a.name))
+                    self.found.append(_Found(pos, rank, len(self.found)))
+
+    def positions(self) -> list[Position]:
+        for i in range(len(self.sents)):
+            self.sentence(i)
+        best: dict[tuple[str, str, str], _Found] = {}
+        for f in self.found:
+            p = f.position
+            key = (p.actor, p.target, p.stance.value)
+            if key not in best or (f.rank, _MOD_RANK[p.modality]) > (best[key].rank, _MOD_RANK[best[key].position.modality]):
+                best[key] = f
+        kept = sorted(best.values(), key=lambda f: f.order)
+        return [f.position for f in kept if f.rank != RANK_TITLE or not self._covered(f.position, kept)]
+
+    def _covered(self, title: Position, kept: list[_Found]) -> bool:
+        """True when the body states a title's position for the same actor or one under it."""
+        return any(f.rank != RANK_TITLE and f.position.target == title.target and f.position.stance == title.stance
+                   and (f.position.actor == title.actor or title.actor in self.lex.ancestors(f.position.actor)
+                        or _country(self.lex, title.actor) in self.lex.ancestors(f.position.actor))
+                   for f in kept)
+
+
+_MOD_RANK = {Modality.DONE: 2, Modality.PLANNED: 1, Modality.CONSIDERING: 0}
+
+
+def _country(lexicon: Lexicon, name: str) -> str | None:
+    ent = lexicon.entity_named(name)
+    return ent.parent if ent is not None and ent.kind == "government" else name
 
 
 def extract_positions(text: str, lexicon: Lexicon) -> list[Position]:
-    """Every position toward a watched target in a normalised article text."""
-    return []  # placeholder until the extractor lands (this session)
+    """Every position toward a watched target in a normalised article text (title on line one)."""
+    return _Reader(text, lexicon).positions()

@@ -198,6 +198,10 @@ def add_positions(session: Session, article: ArticleRow, positions: Sequence[tup
                                 sentence=p.sentence, observed_at=now))
 
 
+def _plain(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,g}"
+
+
 @dataclass(frozen=True)
 class ClaimHistory:
     kind: str
@@ -221,7 +225,7 @@ def claim_history(session: Session, *, subject: str | None = None, target: str |
             last = rows[-1]
             label = f"{last.subject} · {last.metric}" + (f" ({last.period})" if last.period else "")
             out.append(ClaimHistory("figure", key, label, [
-                (r.observed_at, f"{r.qualifier}:{r.value:g} {r.unit}", r.article.outlet, r.article.url)
+                (r.observed_at, f"{_plain(r.value)} {r.unit} ({r.qualifier})", r.article.outlet, r.article.url)
                 for r in rows]))
     if subject is None:
         q2 = select(PositionRow).join(ArticleRow)

@@ -136,7 +136,7 @@ class DeliveryRow(Base):
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
     destination: Mapped[str] = mapped_column(String(64))  # a hash of the URL: never the secret itself
     label: Mapped[str] = mapped_column(String(300), default="")  # redacted, for people
-    state: Mapped[str] = mapped_column(String(12), default="pending")  # pending|sending|sent|failed|digest
+    state: Mapped[str] = mapped_column(String(12), default="pending")  # see store/outbox.py
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)

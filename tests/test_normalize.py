@@ -1,0 +1,79 @@
+"""Text normalisation: Unicode, page chrome, footers, publication time, title."""
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from worker.normalize import find_published, normalize_text, split_title
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+KST = timezone(timedelta(hours=9))
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    (unicodedata.normalize("NFD", "제목\n딥시크는 한국에서 차단됐다."), "제목\n딥시크는 한국에서 차단됐다."),
+    ("제목\n매출이 １２３％ 늘었다.", "제목\n매출이 123% 늘었다."),
+    ("제목\n외교부ㆍ국방부‧산업부가 나섰다.", "제목\n외교부·국방부·산업부가 나섰다."),
+    ("제목\n직원\u00a0180명\u200b이다.", "제목\n직원 180명이다."),
+    ("제목\n그는 “긍정적인 일”이라고 ‘평가’했다.", "제목\n그는 “긍정적인 일”이라고 ‘평가’했다."),
+])
+def test_unicode(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize("chrome", [
+    "입력 2025.02.06 13:31", "수정 2025.02.06 14:00", "입력", "기사입력 2025-02-06 오후 1:31", "2025.03.27 23:08:39",
+    "(사진:로이터)", "(사진=연합뉴스)", "▲ 사진설명 딥시크 로고 ⓒ뉴시스", "홍길동 기자 hong@yna.co.kr", "[애플경제 김예지 기자]",
+    "구독", "좋아요", "ⓒ 뉴스1",
+])
+def test_chrome_lines_go(chrome: str) -> None:
+    assert normalize_text(f"제목\n{chrome}\n본문 문장이다.") == "제목\n본문 문장이다."
+
+
+@pytest.mark.parametrize(("line", "kept"), [
+    ("[애플경제 김예지 기자] 딥시크의 출현은 판도를 바꿀 것이다.", "딥시크의 출현은 판도를 바꿀 것이다."),
+    ("(서울=연합뉴스) 홍길동 기자 = 정부가 발표했다.", "정부가 발표했다."),
+    ("[서울=뉴시스] 정부가 발표했다.", "정부가 발표했다."),
+    ("정부가 발표했다(사진=연합뉴스).", "정부가 발표했다."),
+])
+def test_inline_bylines_and_captions(line: str, kept: str) -> None:
+    assert normalize_text(f"제목\n{line}") == f"제목\n{kept}"
+
+
+def test_copyright_ends_article_and_footer_goes() -> None:
+    raw = ("제목\n본문이다.\n저작권자 © 애플경제 무단전재 및 재배포 금지\n관련기사\n다른 기사 제목\n"
+           "상호: (주)첨단 | 전화 02-3142-4151 | 사업자등록번호 118-81-03520")
+    assert normalize_text(raw) == "제목\n본문이다."
+
+
+def test_related_block_is_dropped_until_a_paragraph() -> None:
+    raw = "제목\n첫 문단이다.\n많이 본 뉴스\n딥시크 쇼크\n엔비디아 급락\n이어지는 본문은 여기서 다시 시작된다고 기자는 썼다."
+    assert normalize_text(raw) == "제목\n첫 문단이다.\n이어지는 본문은 여기서 다시 시작된다고 기자는 썼다."
+
+
+def test_seed_footers_are_gone() -> None:
+    text = normalize_text((SEEDS / "003_f4d327ceaa89a947.txt").read_text(encoding="utf-8"))
+    for needle in ("02-3142-4151", "118-81-03520", "00420", "Copyright", "서재창 기자", "eled@hellot.net"):
+        assert needle not in text
+    text = normalize_text((SEEDS / "004_4ccb1a2348ef8322.txt").read_text(encoding="utf-8"))
+    assert "사진:로이터" not in text and "저작권자" not in text and "김예지 기자" not in text
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("제목\n입력 2025.02.06 13:31\n본문", datetime(2025, 2, 6, 13, 31, tzinfo=KST)),
+    ("제목\n2025.03.27 23:08:39\n본문", datetime(2025, 3, 27, 23, 8, 39, tzinfo=KST)),
+    ("제목\n기사입력 2025-02-06 오후 1:31\n본문", datetime(2025, 2, 6, 13, 31, tzinfo=KST)),
+    ("제목\n입력 2025년 2월 6일 13시 31분\n본문", datetime(2025, 2, 6, 13, 31, tzinfo=KST)),
+    ("제목\n2025-02-06T04:31:00Z\n본문", datetime(2025, 2, 6, 4, 31, tzinfo=timezone.utc)),
+    ("제목\n입력\n수정\n본문", None),
+])
+def test_find_published(raw: str, expected: datetime | None) -> None:
+    assert find_published(raw) == expected
+
+
+def test_split_title() -> None:
+    assert split_title("제목이다\n첫 문단\n둘째 문단") == ("제목이다", "첫 문단\n둘째 문단")
+    assert split_title("제목만") == ("제목만", "")

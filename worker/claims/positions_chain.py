@@ -1,0 +1,368 @@
+"""The predicate chain that governs a target mention: its stance, modality and voice.
+
+``read_chain(tokens, after, vocab)`` starts at the first token after a target mention and follows
+Korean syntax rightwards: the target's noun phrase (딥시크 앱의 신규 다운로드), its particle (the
+target's role), the predicate that governs it (를 … 중단했다), and the endings that change what that
+predicate says (하지 않았다, 하기로 했다, 할 예정이다, 할 것으로 보인다). It returns an ``Event`` or None
+when the target is only mentioned (딥시크의 등장, 딥시크가 개발한 모델) or the clause is a forecast.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from worker.claims.lexicon import fold
+from worker.claims.morph import Token
+from worker.claims.positions_tokens import PARENS, QUOTE_OPEN, next_verb, pred_word, skip_group
+from worker.claims.stance import StanceVocab, is_noun, is_verb, lemma
+from worker.model import Modality, Stance
+
+TRANSPARENT_VERBS = {"대하", "관하", "대상"}  # 에 대해, 에 관한: the target stays the complement
+FACT_NOUNS = {"것", "점", "사실"}  # 딥시크가 … 개발한 것에 대해: a fact about the target
+COORD_ENDINGS = {"고", "며", "으며", "면서", "으면서", "어", "아", "여", "는데", "은데", "ㄴ데", "지만", "으나", "나",
+                 "고서", "어서", "아서", "므로", "으므로", "니", "으니"}
+QUOTE_ENDINGS = {"다고", "라고", "냐고", "자고", "고", "이라고", "라며", "이라며", "다며", "면서", "다면서"}
+ASPECT_AUX = {"있", "주", "보", "오", "가", "내", "버리", "두", "놓"}
+PASSIVE_LIGHT = {"되", "당하", "받"}
+
+
+@dataclass(frozen=True)
+class Event:
+    """What a clause says about a target: stance, modality, and where its predicate is."""
+
+    stance: Stance
+    modality: Modality
+    pred: int  # token index of the governing predicate; the actor is sought before it
+    passive: str  # "passive" (접속이 차단됐다) or "received" (허가를 받았다): the actor is named elsewhere
+    role: str  # the target's role: obj, subj, topic, adv, bare
+    relative: int | None = None  # 딥시크를 차단한 [외교부]: index of the noun the clause modifies
+
+
+class _State:
+    """Stance and modality read so far along one chain."""
+
+    def __init__(self, vocab: StanceVocab) -> None:
+        self.v = vocab
+        self.sign, self.polar, self.neutral, self.void = 1, False, False, False
+        self.planned = self.considering = self.forecast = self.negated = False
+
+    def word(self, w: str, pred: bool = False) -> None:
+        """Apply one listed word; a `use` word (사용) is a move only as the predicate itself."""
+        v = self.v
+        if w in v.void:
+            self.void = True
+        elif w in v.oppose or w in v.neg_nouns:
+            self.sign, self.polar = -self.sign, True
+        elif w in v.support or (pred and w in v.use):
+            self.polar = True
+        elif w in v.neutral:
+            self.neutral = True
+        self.planned |= w in v.planned
+        self.considering |= w in v.considering
+
+    def phrase(self, tokens: list[Token], idx: list[int], pred: bool = False) -> None:
+        """Apply the words of a noun phrase whose head (last noun) is a listed word."""
+        words = [w for i in idx for w in self.v.words(tokens[i].form)]
+        if idx and self.v.words(tokens[idx[-1]].form):
+            for k, w in enumerate(words):
+                self.word(w, pred and k == len(words) - 1)
+
+    def result(self) -> tuple[Stance, Modality] | None:
+        if self.forecast:
+            return None
+        if self.void:
+            stance = Stance.NEUTRAL
+        elif self.polar:
+            sign = -self.sign if self.negated else self.sign
+            stance = Stance.SUPPORT if sign > 0 else Stance.OPPOSE
+        elif self.neutral and not self.negated:
+            stance = Stance.NEUTRAL
+        else:
+            return None
+        if self.negated and self.considering:
+            self.considering = False  # 도입을 검토하지 않는다: a decision not to, not a review
+        modality = Modality.CONSIDERING if self.considering else Modality.PLANNED if self.planned else Modality.DONE
+        return stance, modality
+
+
+def noun_phrase(tokens: list[Token], i: int) -> tuple[list[int], int]:
+    """Noun indices of the phrase starting at ``i`` (의, 와, 에 대한 joined) and the index after it."""
+    nouns: list[int] = []
+    n, start = len(tokens), i
+    while i < n:
+        t = tokens[i]
+        if t.form in PARENS:
+            i = skip_group(tokens, i)
+        elif t.tag == "SSC" and t.form not in PARENS.values() and i == start:
+            i += 1  # the closing quote around a name: ‘딥시크’가
+        elif is_noun(t) or (t.tag == "SP" and t.form in "·ㆍ‧/"):
+            if is_noun(t):
+                nouns.append(i)
+            i += 1
+        elif t.tag == "JKG":
+            i += 1
+        elif t.form in ("에", "에게") and i + 1 < n and tokens[i + 1].form in TRANSPARENT_VERBS:
+            i += 2
+            while i < n and tokens[i].tag in ("EC", "ETM", "JX"):
+                i += 1
+        elif t.form in ("와", "과") and t.tag in ("JKB", "JC") and i + 1 < n:
+            nxt = tokens[i + 1]
+            if nxt.form == "같" and i + 2 < n and tokens[i + 2].tag == "ETM":
+                i += 3  # 딥시크와 같은 중국산 AI: the target is an example of the phrase
+            elif is_noun(nxt):
+                i += 1
+            else:
+                break
+        else:
+            break
+    return nouns, i
+
+
+def _role(t: Token | None) -> str:
+    if t is None or t.tag in ("SF", "SP", "SE", "SSO", "SSC") or is_verb(t):
+        return "bare"
+    if t.tag == "JKO":
+        return "obj"
+    if t.tag == "JKS":
+        return "subj"
+    if t.tag == "JX" and t.form in ("은", "는", "도", "만"):
+        return "topic"
+    if t.tag == "JKB" and t.form in ("에", "에게", "에서", "에서는", "한테"):
+        return "adv"
+    return "other"
+
+
+def _quote_eval(tokens: list[Token], i: int, end: int, st: _State) -> None:
+    """Evaluative words of a quote used as a predicate's complement ("긍정적인 일"이라고 평가)."""
+    for k in range(i, end):
+        w = lemma(tokens, k)
+        if w in st.v.eval_support:
+            st.polar = True
+        elif w in st.v.eval_oppose:
+            st.sign, st.polar = -st.sign, True
+
+
+def _find_verb(tokens: list[Token], j: int, st: _State) -> int | None:
+    """The governing predicate from ``j``: applies the stance of the noun phrase it takes.
+
+    A verb that only leads into the next one (잇따라 차단했다, 서버에 올려 활용할) is passed over, unless
+    a new object follows it (딥시크를 앞세워 영향력을 확대: the target is not the object of 확대)."""
+    n = len(tokens)
+    phrase: list[int] = []
+    serial = False
+    while j < n:
+        t = tokens[j]
+        if t.form == "의하" and j > 0 and tokens[j - 1].form == "에":
+            j += 2 if j + 1 < n and tokens[j + 1].tag == "EC" else 1  # 개인정보위에 의해 (중단됐다)
+            phrase = []
+            continue
+        if serial and t.tag == "JKO":
+            return None
+        if t.tag == "SSO" and t.form in QUOTE_OPEN:
+            end = skip_group(tokens, j)
+            if end < n and tokens[end].tag in ("JKQ", "VCP"):
+                _quote_eval(tokens, j + 1, end - 1, st)
+            j = end
+            continue
+        if t.form in PARENS:
+            j = skip_group(tokens, j)
+            continue
+        if is_noun(t):
+            phrase.append(j)
+        elif t.tag == "JKO" or (t.tag == "JKB" and t.form in ("으로", "로") and j + 1 < n
+                                and tokens[j + 1].form == "하"):
+            pass  # the object of the verb, or X로 하다 (기반으로 한)
+        elif t.tag.startswith("J"):
+            phrase = []  # an adverbial phrase (우려로, 기기에서) does not carry the stance
+        elif t.tag == "MAG" and t.form in st.v.neg_adverbs:
+            st.negated = not st.negated
+        elif is_verb(t) and _serial(tokens, j, st.v):
+            serial, phrase = True, []
+            j += 2
+            continue
+        elif is_verb(t):
+            if t.tag == "VCP" and phrase and tokens[phrase[-1]].form == "중":
+                phrase = phrase[:-1]
+            st.phrase(tokens, phrase, pred=t.tag.startswith(("XSV", "XSA")))
+            return j
+        elif t.tag in ("SF", "SE") or t.tag.startswith("E"):
+            return None
+        j += 1
+    return None
+
+
+def _serial(tokens: list[Token], j: int, vocab: StanceVocab) -> bool:
+    """True for a verb that only leads into the next (잇따라, 올려): no stance, linked by 어/아."""
+    if j + 2 >= len(tokens) or tokens[j + 1].tag != "EC" or tokens[j + 1].form not in ("어", "아", "여"):
+        return False
+    w = pred_word(tokens, j)
+    if w in vocab.polar or w in vocab.neutral or w in vocab.reporting:
+        return False
+    return tokens[j].tag.startswith("VV") and (is_noun(tokens[j + 2]) or tokens[j + 2].tag.startswith(("VV", "MAG")))
+
+
+def _endings(tokens: list[Token], v: int, st: _State) -> tuple[int | None, bool, int]:
+    """Read the endings after the predicate at ``v``: relative-clause head, background flag, last verb."""
+    n, k = len(tokens), v + 1
+    vocab = st.v
+    last = v
+    while k < n:
+        t = tokens[k]
+        nxt = tokens[k + 1] if k + 1 < n else None
+        if t.tag == "EP":
+            st.planned |= t.form == "겠"
+            k += 1
+        elif t.tag == "EC" and t.form == "지" and nxt and lemma(tokens, k + 1) in vocab.neg_aux:
+            st.negated = not st.negated
+            k += 2
+        elif t.tag == "EC" and nxt and nxt.tag.startswith("VX") and nxt.form in ASPECT_AUX:
+            k += 2
+        elif t.tag == "ETN" and t.form == "기" and nxt and nxt.form in ("로", "으로"):
+            st.planned = True  # 하기로 했다, 허용하지 않기로 결정
+            m = next_verb(tokens, k + 2)
+            if m is None:
+                return None, False, last
+            k, last = m + 1, m
+        elif t.tag == "EC" and t.form in ("ᆯ지", "을지", "는지", "ㄹ지", "ᆫ지", "은지") and nxt:
+            st.void = True  # 금지할지 검토: whether to, not yet a stance
+            m = next_verb(tokens, k + 1)
+            if m is None:
+                return None, False, last
+            st.word(pred_word(tokens, m))
+            k, last = m + 1, m
+        elif t.tag == "EC" and t.form == "도록" and nxt:
+            m = next_verb(tokens, k + 1)
+            if m is None:
+                return None, False, last
+            w = pred_word(tokens, m)
+            if not (st.negated and w in vocab.oppose):  # 사용하지 못하도록 막았다: one negation
+                st.word(w, pred=True)
+            k, last = m + 1, m
+        elif t.tag == "ETM" and nxt and nxt.form == "수":
+            after = lemma(tokens, k + 2) if k + 2 < n else ""
+            if after in vocab.neg_after_su:
+                st.negated = not st.negated
+            elif k + 4 < n and tokens[k + 3].form == "게" and tokens[k + 4].form == "하":
+                k, last = k + 5, k + 4  # 팔 수 있게 하겠다: lets it be done
+                continue
+            else:
+                st.forecast = True  # 차단할 수 있다: a possibility, not a move
+            k += 3
+        elif t.tag == "ETM" and nxt and is_noun(nxt):
+            w = nxt.form
+            if w == "것" and k + 3 < n and tokens[k + 2].form in ("으로", "로"):
+                m = next_verb(tokens, k + 3)
+                if m is not None and pred_word(tokens, m) in vocab.forecast:
+                    st.forecast = True
+                    return None, False, last
+                k, last = ((m + 1), m) if m is not None else (n, last)
+            elif w == "것":
+                if k + 2 < n and tokens[k + 2].tag == "VCP":
+                    st.planned |= t.form in ("ᆯ", "을", "ㄹ")  # 허용할 것이다
+                    k += 3
+                else:
+                    m = next_verb(tokens, k + 2)  # 자제할 것을 촉구했다: the verb that takes the clause
+                    k, last = ((m + 1), m) if m is not None else (n, last)
+            elif w in vocab.forecast:
+                st.forecast = True
+                return None, False, last
+            elif w in vocab.planned or w in vocab.considering or w in vocab.light_nouns:
+                st.word(w)
+                if k + 3 < n and tokens[k + 2].tag in ("JKS", "JX") and lemma(tokens, k + 3) == "없다":
+                    st.negated = not st.negated  # 도입할 계획이 없다
+                    return None, False, last
+                m = next_verb(tokens, k + 2)
+                if m is not None and tokens[m].tag in ("XSV", "XSA"):
+                    st.word(tokens[m - 1].form)
+                k, last = ((m + 1), m) if m is not None else (n, last)
+            else:
+                return k + 1, False, last  # a relative clause: 딥시크를 차단한 외교부
+        elif t.tag == "JKQ" or (t.tag == "EC" and t.form in QUOTE_ENDINGS and _is_report(tokens, k + 1, vocab)):
+            m = next_verb(tokens, k + 1)
+            if m is None:
+                return None, False, last
+            w = pred_word(tokens, m)
+            if w in vocab.forecast or (w == "하다" and m + 1 < n and tokens[m + 1].tag == "EF"):
+                st.forecast = True  # 전망했다; 했다고 한다 (unattributed hearsay)
+                return None, False, last
+            k, last = m + 1, m
+        elif t.tag == "EC" and t.form in vocab.background:
+            return None, True, last
+        else:
+            return None, False, last
+    return None, False, last
+
+
+def _is_report(tokens: list[Token], k: int, vocab: StanceVocab) -> bool:
+    m = next_verb(tokens, k)
+    if m is None:
+        return False
+    w = pred_word(tokens, m)
+    return w in vocab.reporting or w in vocab.forecast or w == "하다"
+
+
+def _passive(tokens: list[Token], v: int) -> str:
+    """The voice of the predicate at ``v``: "", "passive" (차단됐다) or "received" (허가를 받았다)."""
+    t = tokens[v]
+    if t.form == "받" and t.tag.startswith("VV"):
+        return "received"
+    if t.form in PASSIVE_LIGHT and t.tag.startswith("XSV"):
+        return "passive"
+    return "passive" if t.tag.startswith("VV") and t.form[-1:] in ("히", "리", "기") and len(t.form) > 1 else ""
+
+
+def _fact(tokens: list[Token], k: int) -> int | None:
+    """Index of 것 in "[target]가 … 한 것(에 대해)", when the clause ends there; else None."""
+    for m in range(k, len(tokens) - 1):
+        t = tokens[m]
+        if t.tag == "ETM" and tokens[m + 1].form in FACT_NOUNS:
+            return m + 1
+        if t.tag in ("EF", "SF", "EC", "JKS") or (t.tag == "JX" and t.form in ("은", "는")):
+            return None
+    return None
+
+
+def read_chain(tokens: list[Token], after: int, vocab: StanceVocab) -> Event | None:
+    """The ``Event`` of the clause governing a target whose last token is before ``after``."""
+    st = _State(vocab)
+    nouns, i = noun_phrase(tokens, after)
+    n = len(tokens)
+    role = _role(tokens[i] if i < n else None)
+    if role == "bare" and (i >= n or not is_verb(tokens[i])):
+        if not nouns or not vocab.words(tokens[nouns[-1]].form):
+            return None
+        st.phrase(tokens, nouns)  # a nominal predicate, as in a headline: 딥시크 다운로드 재개
+        res = st.result()
+        return Event(res[0], res[1], nouns[-1], "", role) if res else None
+    st.phrase(tokens, nouns)
+    start = i if role == "bare" else i + 1
+    if role == "topic" and i < n and tokens[i].form == "도" and nouns and fold(tokens[nouns[-1]].form) in vocab.polar:
+        role = "obj"  # 사내 사용도 금지했다: an activity is what is acted on, never the agent
+    fact = _fact(tokens, start) if role in ("subj", "topic") else None
+    if fact is not None:
+        st = _State(vocab)  # 딥시크가 AI를 개발한 것에 대해 …: what is said of the fact is said of the target
+        _, start = noun_phrase(tokens, fact)
+        role = _role(tokens[start] if start < n else None)
+        if role == "bare":
+            role = "adv"  # 것에 대해 “…”라고 평가: the quote follows
+        else:
+            start += 1
+    v = _find_verb(tokens, start, st)
+    if v is None:
+        return None
+    t = tokens[v]
+    passive = _passive(tokens, v)
+    if role in ("subj", "topic") and passive != "passive":
+        return None  # 딥시크는 … 공개했다 / 허가를 받았다: the target acts or receives; it is not acted on
+    if not t.tag.startswith(("XSV", "XSA", "VCP")):
+        w = lemma(tokens, v)
+        if w in vocab.polar or w in vocab.neutral or w in vocab.void:
+            st.word(w, pred=True)
+        elif w not in vocab.light_verbs and w not in vocab.reporting:
+            return None  # 영향력 확대에 힘을 보탰다: the verb says nothing about the target
+    relative, background, last = _endings(tokens, v, st)
+    if background:
+        return None
+    res = st.result()
+    if res is None:
+        return None
+    return Event(res[0], res[1], last, passive, role, relative)
