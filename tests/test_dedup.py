@@ -17,13 +17,21 @@ def test_content_hash_ignores_spacing_and_punctuation() -> None:
     assert dedup.content_hash(STORY) == dedup.content_hash(STORY.replace(" ", "  ").replace(".", "!"))
 
 
-def test_rewrite_is_near_duplicate_other_story_is_not() -> None:
+FOLLOW_UP = ("개인정보보호위원회가 중국 인공지능 서비스 딥시크의 국내 신규 다운로드를 잠정 중단했다. "
+             "개인정보위는 딥시크 측이 이용자 데이터를 해외로 이전한 정황을 확인했다고 설명했다. "
+             "개인정보위는 개인정보 처리방침이 개선될 때까지 다운로드를 막겠다고 밝혔다.")
+
+
+def test_rewrite_is_the_same_story_other_and_follow_up_stories_are_not() -> None:
     a, b, c = dedup.simhash(STORY), dedup.simhash(REWRITE), dedup.simhash(OTHER)
-    assert dedup.is_near_duplicate(a, b), dedup.distance(a, b)
-    assert not dedup.is_near_duplicate(a, c), dedup.distance(a, c)
+    assert dedup.is_candidate(a, b), dedup.distance(a, b)
+    assert dedup.same_story(STORY, REWRITE), dedup.jaccard(STORY, REWRITE)
+    assert not dedup.is_candidate(a, c), dedup.distance(a, c)
+    assert not dedup.same_story(STORY, OTHER)
+    assert not dedup.same_story(STORY, FOLLOW_UP), dedup.jaccard(STORY, FOLLOW_UP)
 
 
 def test_fingerprint_is_a_signed_64_bit_integer() -> None:
     h = dedup.simhash(STORY)
     assert -(2**63) <= h < 2**63
-    assert dedup.simhash("") == 0 and not dedup.is_near_duplicate(0, 0)
+    assert dedup.simhash("") == 0 and not dedup.is_candidate(0, 0)

@@ -104,3 +104,13 @@ def test_one_article_under_several_urls_is_read_once(server: FixtureServer, tmp_
     assert len(positions) == 1, sink.alerts
     assert sum(p.startswith("/a.html") for p in seen) == 1  # the tracking-parameter variant is the same entry
     pipeline.db.dispose()
+
+
+def test_baseline_half_learned_is_completed_on_next_start(tmp_path: Path, lexicon: Lexicon, sqlite_url: str) -> None:
+    pipeline, sink = make_pipeline(tmp_path, lexicon, sqlite_url)
+    seeds = sorted(pipeline.settings.seeds_dir.glob("*.txt"))
+    assert pipeline.learn_baseline(seeds[:1]) == 1  # a first start stopped after one seed
+    assert pipeline.ensure_baseline() == len(seeds) - 1
+    assert pipeline.ensure_baseline() == 0
+    assert sink.alerts == []
+    pipeline.db.dispose()

@@ -146,6 +146,7 @@ class Previous:
     outlet: str = ""
     seen_at: datetime | None = None
     equivalent: Quantity | None = None
+    published: datetime | None = None  # of the article it came from, when known
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,8 @@ def _quantity(q: Quantity | None) -> dict[str, Any] | None:
 def _previous(prev: Previous | None, kind: ClaimKind) -> dict[str, Any] | None:
     if prev is None:
         return None
-    common = {"source": prev.source, "sentence": prev.sentence, "outlet": prev.outlet, "seen_at": _iso(prev.seen_at)}
+    common = {"source": prev.source, "sentence": prev.sentence, "outlet": prev.outlet, "seen_at": _iso(prev.seen_at),
+              "published": _iso(prev.published)}
     if kind is ClaimKind.FIGURE:
         return {"value": _number(prev.value) if prev.value is not None else None, "unit": prev.unit,
                 "qualifier": prev.qualifier.value if prev.qualifier else None, "period": prev.period,

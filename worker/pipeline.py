@@ -140,7 +140,7 @@ class Pipeline:
         with self.db.session() as session:
             if queries.article_by_url(session, article.url) is not None:
                 return ArticleOutcome("known", on_topic=on_topic)
-            duplicate = queries.find_duplicate(session, article.url, chash, fingerprint, now)
+            duplicate = queries.find_duplicate(session, article.url, chash, fingerprint, now, article.text)
             changes = self._compare(session, figures, positions)
             restated = {c.key for c in changes if c.change is ChangeKind.RESTATED}
             if duplicate is not None:
@@ -200,12 +200,14 @@ class Pipeline:
         return learned
 
     def ensure_baseline(self) -> int:
-        """On first start with an empty store, learn the seed articles."""
-        with self.db.session() as session:
-            if queries.counts(session)["articles"]:
-                return 0
+        """Learn the seed articles the store does not know yet (all of them on first start, the rest
+        after a first start that was stopped half-way)."""
         seeds = sorted(self.settings.seeds_dir.glob("*.txt")) + sorted(self.settings.seeds_dir.glob("*.html"))
-        learned = self.learn_baseline(seeds)
+        with self.db.session() as session:
+            missing = [p for p in seeds if queries.article_by_url(session, str(p)) is None]
+        if not missing:
+            return 0
+        learned = self.learn_baseline(missing)
         log.info("learned the baseline: %d seed articles from %s", learned, self.settings.seeds_dir)
         return learned
 

@@ -58,7 +58,7 @@ def fields(payload: Mapping[str, Any], *, language: str = "ko", timezone: str = 
         "sentence": _text(payload.get("sentence")).strip(),
         "previous_outlet": _text(prev.get("outlet")), "previous_source": _text(prev.get("source")),
         "previous_sentence": _text(prev.get("sentence")).strip(),
-        "previous_date": v.when(prev.get("seen_at"), timezone, with_time=False),
+        "previous_date": v.when(prev.get("published") or prev.get("seen_at"), timezone, with_time=False),
     }
     out["byline"] = " · ".join(x for x in (out["outlet"], out["published"]) if x)
     origin = ", ".join(x for x in (out["previous_outlet"], out["previous_date"]) if x)

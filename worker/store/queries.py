@@ -7,17 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
-from worker.dedup import is_near_duplicate
+from worker.dedup import is_candidate, same_story
 from worker.model import (Article, Figure, Modality, Position, Previous, Quantity, Qualifier, Source,
                           Stance)
 from worker.store.schema import (AlertRow, ArticleRow, DeliveryRow, EntryRow, FigureRow, PositionRow,
                                  SourceRow)
 
 #: How far back a new article is compared with earlier ones for near-duplicates. Rewrites of a
-#: story by other outlets appear within days; two weeks covers slow weekly magazines.
-DUPLICATE_WINDOW = timedelta(days=14)
+#: story by other outlets appear within a day or two; a week also covers weekly magazines.
+DUPLICATE_WINDOW = timedelta(days=7)
 
 
 # --- sources and entries ---------------------------------------------------------------------
@@ -70,19 +70,22 @@ def article_by_url(session: Session, url: str) -> ArticleRow | None:
     return session.scalar(select(ArticleRow).where(ArticleRow.url == url))
 
 
-def find_duplicate(session: Session, url: str, content_hash: str, fingerprint: int,
-                   now: datetime) -> ArticleRow | None:
-    """An earlier article that is this one: same URL, same text, or a near-duplicate text."""
+def find_duplicate(session: Session, url: str, content_hash: str, fingerprint: int, now: datetime,
+                   text: str = "") -> ArticleRow | None:
+    """An earlier article that is this one: same URL, same text, or the same story rewritten."""
     row = session.scalar(select(ArticleRow).where(
         or_(ArticleRow.url == url, ArticleRow.content_hash == content_hash)).limit(1))
-    if row is not None:
+    if row is not None or not text:
         return row
     since = now - DUPLICATE_WINDOW
     candidates = session.execute(select(ArticleRow.id, ArticleRow.simhash).where(
+        ArticleRow.duplicate_of_id.is_(None),
         or_(ArticleRow.fetched_at >= since, ArticleRow.is_baseline.is_(True))))
     for art_id, other in candidates:
-        if is_near_duplicate(fingerprint, other):
-            return session.get(ArticleRow, art_id)
+        if is_candidate(fingerprint, other):
+            earlier = session.get(ArticleRow, art_id)
+            if earlier is not None and earlier.text and same_story(text, earlier.text):
+                return earlier
     return None
 
 
@@ -123,13 +126,13 @@ def _figure_previous(row: FigureRow) -> Previous:
                               Qualifier(row.equivalent_qualifier or "exact"))
     return Previous(source=row.article.url, sentence=row.sentence, value=row.value, unit=row.unit,
                     qualifier=Qualifier(row.qualifier), period=row.period, outlet=row.article.outlet,
-                    seen_at=_when(row), equivalent=equivalent)
+                    seen_at=_when(row), equivalent=equivalent, published=row.article.published_at)
 
 
 def _position_previous(row: PositionRow) -> Previous:
     return Previous(source=row.article.url, sentence=row.sentence, stance=Stance(row.stance),
                     modality=Modality(row.modality), actor=row.actor_text or row.actor,
-                    outlet=row.article.outlet, seen_at=_when(row))
+                    outlet=row.article.outlet, seen_at=_when(row), published=row.article.published_at)
 
 
 def _newest_first(rows: Iterable[FigureRow | PositionRow]) -> list:
@@ -141,7 +144,7 @@ def known_figures_for(session: Session, keys: Iterable[str]) -> dict[str, list[P
     keys = sorted(set(keys))
     out: dict[str, list[Previous]] = {}
     if keys:
-        for row in _newest_first(session.scalars(select(FigureRow).where(FigureRow.key.in_(keys)))):
+        for row in _newest_first(session.scalars(select(FigureRow).options(joinedload(FigureRow.article)).where(FigureRow.key.in_(keys)))):
             out.setdefault(row.key, []).append(_figure_previous(row))
     return out
 
@@ -151,7 +154,7 @@ def known_figures_by_base(session: Session, base_keys: Iterable[str]) -> dict[st
     base_keys = sorted(set(base_keys))
     out: dict[str, list[Previous]] = {}
     if base_keys:
-        rows = session.scalars(select(FigureRow).where(FigureRow.base_key.in_(base_keys)))
+        rows = session.scalars(select(FigureRow).options(joinedload(FigureRow.article)).where(FigureRow.base_key.in_(base_keys)))
         for row in _newest_first(rows):
             out.setdefault(row.base_key, []).append(_figure_previous(row))
     return out
@@ -162,7 +165,7 @@ def known_figures_by_subject(session: Session, subjects: Iterable[str]) -> dict[
     out: dict[str, list[Previous]] = {}
     for wanted in sorted(set(subjects)):
         subject, kind = wanted.rsplit("|", 1)
-        rows = session.scalars(select(FigureRow).where(FigureRow.base_key.startswith(f"{subject}|", autoescape=True)))
+        rows = session.scalars(select(FigureRow).options(joinedload(FigureRow.article)).where(FigureRow.base_key.startswith(f"{subject}|", autoescape=True)))
         for row in _newest_first(rows):
             if row.base_key.rsplit("|", 1)[1] == kind:
                 out.setdefault(wanted, []).append(_figure_previous(row))
@@ -173,7 +176,7 @@ def known_positions_for(session: Session, keys: Iterable[str]) -> dict[str, list
     keys = sorted(set(keys))
     out: dict[str, list[Previous]] = {}
     if keys:
-        for row in _newest_first(session.scalars(select(PositionRow).where(PositionRow.key.in_(keys)))):
+        for row in _newest_first(session.scalars(select(PositionRow).options(joinedload(PositionRow.article)).where(PositionRow.key.in_(keys)))):
             out.setdefault(row.key, []).append(_position_previous(row))
     return out
 
