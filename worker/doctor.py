@@ -120,12 +120,7 @@ def _check_source(settings: Settings, fetcher: Any, source: Any) -> Check:
         if source.kind.value == "naver":
             url, headers = feeds.naver_request(source, settings)
         response = fetcher.get(url, purpose="feed", headers=headers)
-        if source.kind.value == "sitemap":
-            entries = feeds.parse_sitemap(response.content, source)
-        elif source.kind.value == "naver":
-            entries = feeds.parse_naver(response.content, source)
-        else:
-            entries = feeds.parse_feed(response.content, source, base_url=response.url)
+        entries = feeds.parse_source(response.content, source, base_url=response.url)
     except PolicywatchError as exc:
         return Check(what, False, _first_line(exc))
     except Exception as exc:  # noqa: BLE001 - one source must not stop the others' checks

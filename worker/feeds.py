@@ -200,3 +200,12 @@ def parse_naver(content: bytes, source: Source) -> list[FeedEntry]:
                                    summary=str(item.get("description", "")),
                                    date_text=str(item.get("pubDate", ""))))
     return _unique(entries)
+
+
+def parse_source(content: bytes, source: Source, *, base_url: str = "") -> list[FeedEntry]:
+    """The entries of a fetched source document, read as its kind says (feed, sitemap, Naver)."""
+    if source.kind.value == "sitemap":
+        return parse_sitemap(content, source)
+    if source.kind.value == "naver":
+        return parse_naver(content, source)
+    return parse_feed(content, source, base_url=base_url)

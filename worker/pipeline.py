@@ -297,12 +297,7 @@ class Pipeline:
         if response.not_modified:
             report.not_modified = True
             return
-        if source.kind.value == "sitemap":
-            entries = feeds.parse_sitemap(response.content, source)
-        elif source.kind.value == "naver":
-            entries = feeds.parse_naver(response.content, source)
-        else:
-            entries = feeds.parse_feed(response.content, source, base_url=response.url)
+        entries = feeds.parse_source(response.content, source, base_url=response.url)
         report.entries = len(entries)
         with self.db.session() as session:
             seen = queries.seen_entry_keys(session, source.name, [e.key for e in entries])
