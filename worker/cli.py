@@ -126,7 +126,8 @@ def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
                     _print_json(payload)
                 else:
                     from worker.alerts import render
-                    title, body = render(payload, language=settings.language)
+                    title, body = render(payload, language=settings.language, timezone=settings.timezone,
+                                         templates=settings.config_dir / "templates")
                     print(f"{title}\n{body}\n")
         db.dispose()
     return 1 if failed else 0

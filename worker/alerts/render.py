@@ -19,9 +19,10 @@ from typing import Any
 
 from worker.alerts import values as v
 from worker.errors import ConfigError
-from worker.settings import PROJECT_ROOT
 
-DEFAULT_TEMPLATES = PROJECT_ROOT / "config" / "templates"
+#: The shipped templates live inside the package, so an installed wheel has them too; users
+#: override them in ``config/templates/``.
+DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "defaults" / "templates"
 FORMATS = {"text": "txt", "markdown": "md", "html": "html"}
 KINDS = ("figure", "position", "ops")
 
