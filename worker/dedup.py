@@ -68,11 +68,12 @@ def shingles(text: str) -> set[str]:
     return {flat[i:i + SHINGLE] for i in range(len(flat) - SHINGLE + 1)}
 
 
-def jaccard(a: str, b: str) -> float:
-    sa, sb = shingles(a), shingles(b)
+def jaccard(a: str | set[str], b: str | set[str]) -> float:
+    sa = shingles(a) if isinstance(a, str) else a
+    sb = shingles(b) if isinstance(b, str) else b
     return len(sa & sb) / len(sa | sb) if sa and sb else 0.0
 
 
-def same_story(a: str, b: str) -> bool:
-    """Whether two texts tell one story (one rewritten from the other)."""
+def same_story(a: str | set[str], b: str | set[str]) -> bool:
+    """Whether two texts (or their shingle sets) tell one story (one rewritten from the other)."""
     return jaccard(a, b) >= SAME_STORY_JACCARD

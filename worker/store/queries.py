@@ -9,12 +9,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from worker.dedup import is_candidate, same_story
+from worker.dedup import distance, is_candidate, same_story, shingles
 from worker.model import (Article, Figure, Modality, Position, Previous, Quantity, Qualifier, Source,
                           Stance)
 from worker.store.schema import (AlertRow, ArticleRow, DeliveryRow, EntryRow, FigureRow, PositionRow,
                                  SourceRow)
 
+#: At most this many candidates, the closest fingerprints first, are compared in full: a story
+#: and its rewrites sit far closer to each other than to the rest of a busy news day.
+MAX_DUPLICATE_CANDIDATES = 5
 #: How far back a new article is compared with earlier ones for near-duplicates. Rewrites of a
 #: story by other outlets appear within a day or two; a week also covers weekly magazines.
 DUPLICATE_WINDOW = timedelta(days=7)
@@ -81,11 +84,13 @@ def find_duplicate(session: Session, url: str, content_hash: str, fingerprint: i
     candidates = session.execute(select(ArticleRow.id, ArticleRow.simhash).where(
         ArticleRow.duplicate_of_id.is_(None),
         or_(ArticleRow.fetched_at >= since, ArticleRow.is_baseline.is_(True))))
-    for art_id, other in candidates:
-        if is_candidate(fingerprint, other):
-            earlier = session.get(ArticleRow, art_id)
-            if earlier is not None and earlier.text and same_story(text, earlier.text):
-                return earlier
+    close = sorted((distance(fingerprint, other), art_id) for art_id, other in candidates
+                   if is_candidate(fingerprint, other))[:MAX_DUPLICATE_CANDIDATES]
+    mine = shingles(text) if close else set()
+    for _dist, art_id in close:
+        earlier = session.get(ArticleRow, art_id)
+        if earlier is not None and earlier.text and same_story(mine, earlier.text):
+            return earlier
     return None
 
 
@@ -160,15 +165,20 @@ def known_figures_by_base(session: Session, base_keys: Iterable[str]) -> dict[st
     return out
 
 
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def known_figures_by_subject(session: Session, subjects: Iterable[str]) -> dict[str, list[Previous]]:
     """Observations of each ``subject|unit kind`` under any metric, newest first."""
     out: dict[str, list[Previous]] = {}
     for wanted in sorted(set(subjects)):
         subject, kind = wanted.rsplit("|", 1)
-        rows = session.scalars(select(FigureRow).options(joinedload(FigureRow.article)).where(FigureRow.base_key.startswith(f"{subject}|", autoescape=True)))
+        pattern = f"{_like_escape(subject)}|%|{_like_escape(kind)}"
+        rows = session.scalars(select(FigureRow).options(joinedload(FigureRow.article))
+                               .where(FigureRow.base_key.like(pattern, escape="\\")))
         for row in _newest_first(rows):
-            if row.base_key.rsplit("|", 1)[1] == kind:
-                out.setdefault(wanted, []).append(_figure_previous(row))
+            out.setdefault(wanted, []).append(_figure_previous(row))
     return out
 
 
