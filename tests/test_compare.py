@@ -102,3 +102,15 @@ def test_a_known_value_of_the_subject_under_another_metric_is_restated() -> None
     changes = compare.compare_figures([("딥시크|비용|money|", "딥시크|비용|money", fig(5576000, "USD", subject="딥시크"))],
                                       {}, {}, by_subject)
     assert changes[0].change is ChangeKind.RESTATED
+
+
+def test_any_value_the_latest_article_gave_under_a_key_is_restated() -> None:
+    from datetime import datetime
+    t = datetime(2025, 4, 1)
+    latest = [Previous(source="a", sentence="", value=7.9e13, unit="KRW", qualifier=E, seen_at=t),
+              Previous(source="a", sentence="", value=1.9e13, unit="KRW", qualifier=A, seen_at=t),
+              Previous(source="old", sentence="", value=7.1e13, unit="KRW", qualifier=E, seen_at=datetime(2025, 1, 1))]
+    assert _cf([("k|", "k", fig(1.9e13, q=A))], {"k|": latest})[0].change is ChangeKind.RESTATED
+    changed = _cf([("k|", "k", fig(8.2e13))], {"k|": latest})[0]
+    assert changed.change is ChangeKind.CHANGED and changed.previous.value == 7.9e13
+    assert _cf([("k|", "k", fig(7.1e13))], {"k|": latest})[0].change is ChangeKind.CHANGED

@@ -128,7 +128,9 @@ def compare_figures(figures: Sequence[tuple[str, str, Figure]],
         base, first = items[0]
         history = list(known.get(key, ()))
         if history:
-            restating = next((f for _, f in items if any(same_value(f, p) for p in history[:1])), None)
+            # everything the latest article said under this key is the known value
+            latest = [p for p in history if p.seen_at == history[0].seen_at]
+            restating = next((f for _, f in items if any(same_value(f, p) for p in latest)), None)
             if restating is not None:
                 changes.append(Change(ClaimKind.FIGURE, ChangeKind.RESTATED, key, figure=restating,
                                       previous=history[0]))

@@ -39,6 +39,11 @@ MAX_ENTRY_ATTEMPTS = 3
 OPS_FAILURE_THRESHOLD = 3
 #: Distinct topic keywords that make an article on-topic when it names no watched target.
 MIN_TOPIC_HITS = 2
+#: A "new" figure whose value a recent article on the same story already stated is that story
+#: retold (another outlet's rewrite attributes it differently), not news. Same story: shingle
+#: Jaccard from 0.1 — rewrites by other outlets measure 0.3-0.7, unrelated articles under 0.05.
+RELATED_STORY_JACCARD = 0.1
+RELATED_STORY_WINDOW = timedelta(days=7)
 #: How long a source's lease lasts without renewal. It is renewed before every entry, and one entry
 #: takes at most a few fetch timeouts (20 s each) plus extraction: five minutes is ample, and a
 #: crashed worker's sources are free again well before the next cron pass (15 minutes).
@@ -156,9 +161,14 @@ class Pipeline:
                                      figures=len(figures), positions=len(positions), on_topic=on_topic)
             if baseline or duplicate is not None or not on_topic:
                 return outcome
+            mine: set[str] | None = None
             for change in compare.alerting(changes):
                 if not self._watched(change, on_target):
                     continue
+                if change.figure is not None and change.change is ChangeKind.NEW:
+                    mine = mine if mine is not None else dedup.shingles(article.text)
+                    if self._told_before(session, change.figure, mine, row.id, now):
+                        continue
                 payload = alert_payload(change, article)
                 target = change.position.target if change.position else None
                 if self.sink(session, key=alert_key(change, article), kind=change.kind.value,
@@ -166,6 +176,15 @@ class Pipeline:
                              article_id=row.id, payload=payload, now=now):
                     outcome.alerts.append(payload)
             return outcome
+
+    def _told_before(self, session: Session, figure: Any, mine: set[str], article_id: int, now: datetime) -> bool:
+        """Whether a recent article on the same story already stated this figure's value."""
+        tolerance = compare.APPROX_TOLERANCE if figure.qualifier.value != "exact" else compare.EXACT_TOLERANCE
+        for earlier in queries.articles_stating(session, figure.unit, figure.value, tolerance,
+                                                now - RELATED_STORY_WINDOW, article_id):
+            if earlier.text and dedup.jaccard(mine, earlier.text) >= RELATED_STORY_JACCARD:
+                return True
+        return False
 
     def _compare(self, session: Session, figures: Sequence[tuple[str, str, Any]],
                  positions: Sequence[tuple[str, Any]]) -> list[Change]:

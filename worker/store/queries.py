@@ -141,7 +141,8 @@ def _position_previous(row: PositionRow) -> Previous:
 
 
 def _newest_first(rows: Iterable[FigureRow | PositionRow]) -> list:
-    return sorted(rows, key=lambda r: (r.observed_at, r.id), reverse=True)
+    """Newest article first; within one article, text order (its first statement leads)."""
+    return sorted(rows, key=lambda r: (-r.observed_at.timestamp(), r.id))
 
 
 def known_figures_for(session: Session, keys: Iterable[str]) -> dict[str, list[Previous]]:
@@ -189,6 +190,16 @@ def known_positions_for(session: Session, keys: Iterable[str]) -> dict[str, list
         for row in _newest_first(session.scalars(select(PositionRow).options(joinedload(PositionRow.article)).where(PositionRow.key.in_(keys)))):
             out.setdefault(row.key, []).append(_position_previous(row))
     return out
+
+
+def articles_stating(session: Session, unit: str, value: float, tolerance: float, since: datetime,
+                     exclude_id: int) -> list[ArticleRow]:
+    """Articles seen since ``since`` (or in the baseline) that state ``value`` in ``unit``."""
+    low, high = sorted((value * (1 - tolerance), value * (1 + tolerance)))
+    ids = session.scalars(select(FigureRow.article_id).join(ArticleRow).where(
+        FigureRow.unit == unit, FigureRow.value.between(low, high), FigureRow.article_id != exclude_id,
+        or_(ArticleRow.fetched_at >= since, ArticleRow.is_baseline.is_(True))).distinct().limit(20))
+    return [a for a in (session.get(ArticleRow, i) for i in ids) if a is not None]
 
 
 def add_figures(session: Session, article: ArticleRow, figures: Sequence[tuple[str, str, Figure]],
