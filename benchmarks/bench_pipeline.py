@@ -15,6 +15,7 @@ store that has learned the seeds first. Alerts are stored in the outbox, not del
 from __future__ import annotations
 
 import argparse
+from concurrent.futures import ThreadPoolExecutor
 import json
 import os
 import random
@@ -197,7 +198,7 @@ def rss_mb() -> float:
 
 
 def run_one(backend: str, url: str, sources: int, entries: int, workers: int, port: int,
-            profile: str | None) -> dict[str, Any]:
+            profile: str | None, claim_processes: int = 0) -> dict[str, Any]:
     from worker import metrics
     from worker.claims.lexicon import load_lexicon
     from worker.pipeline import Pipeline, outbox_sink
@@ -222,7 +223,13 @@ def run_one(backend: str, url: str, sources: int, entries: int, workers: int, po
     settings = load_settings(env)
     db = Database(settings.database_url)
     db.migrate()
-    pipeline = Pipeline(settings, db, load_lexicon(settings.config_dir), sink=outbox_sink(settings, deliver=False))
+    from worker.claims.pool import ClaimPool
+    reader = ClaimPool(settings.config_dir, claim_processes) if claim_processes else None
+    pipeline = Pipeline(settings, db, load_lexicon(settings.config_dir), sink=outbox_sink(settings, deliver=False),
+                        reader=reader)
+    if reader is not None:
+        with ThreadPoolExecutor(claim_processes) as warm:  # start the processes: not part of the pass
+            list(warm.map(reader, ["워밍업 1만 원."] * claim_processes * 2))
     pipeline.ensure_baseline()  # loads Kiwi too: not part of the pass
 
     samples: list[tuple[int, float]] = []
@@ -308,11 +315,13 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4, help="sources polled at once (Pipeline.run_once)")
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the pass (one backend)")
+    parser.add_argument("--claim-processes", type=int, default=0, help="claims read in this many processes")
     parser.add_argument("--child", nargs=3, metavar=("BACKEND", "URL", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         backend, url, port = args.child
-        result = run_one(backend, url, args.sources, args.entries, args.workers, int(port), args.profile)
+        result = run_one(backend, url, args.sources, args.entries, args.workers, int(port), args.profile,
+                         args.claim_processes)
         print("RESULT " + json.dumps(result))
         return 0
 
@@ -330,7 +339,8 @@ def main() -> int:
                 else:
                     url, drop = pg_database()
                 cmd = [sys.executable, __file__, "--sources", str(args.sources), "--entries", str(args.entries),
-                       "--workers", str(args.workers), "--child", backend, url, str(port)]
+                       "--workers", str(args.workers), "--claim-processes", str(args.claim_processes),
+                       "--child", backend, url, str(port)]
                 if args.profile:
                     cmd += ["--profile", f"{args.profile}.{backend}"]
                 try:

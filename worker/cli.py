@@ -86,15 +86,17 @@ def cmd_extract(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _open(settings: Settings, *, baseline: bool = True) -> tuple[Any, Any]:
-    """The migrated database and a pipeline on it (learning the seeds into an empty store)."""
+def _open(settings: Settings, *, baseline: bool = True, pool: bool = False) -> tuple[Any, Any]:
+    """The migrated database and a pipeline on it (learning the seeds into an empty store); with
+    ``pool``, claims are read in the worker processes ``claims.processes`` asks for."""
     from worker.claims.lexicon import load_lexicon
+    from worker.claims.pool import claim_pool
     from worker.pipeline import Pipeline
     from worker.store.db import Database
 
     db = Database(settings.database_url)
     db.migrate()
-    pipeline = Pipeline(settings, db, load_lexicon(settings.config_dir))
+    pipeline = Pipeline(settings, db, load_lexicon(settings.config_dir), reader=claim_pool(settings) if pool else None)
     if baseline:
         pipeline.ensure_baseline()
     return db, pipeline
@@ -153,7 +155,7 @@ def cmd_once(settings: Settings, args: argparse.Namespace) -> int:
     from worker.scheduler import prune, retention_days, stop_on_signals
 
     retention_days(settings)  # a wrong retention section fails before the pass, not after
-    db, pipeline = _open(settings)
+    db, pipeline = _open(settings, pool=True)
     stop_on_signals(pipeline.stopping.set)  # SIGTERM: finish the article in hand, skip the rest
     sources = settings.sources
     if args.source:
@@ -178,6 +180,7 @@ def cmd_once(settings: Settings, args: argparse.Namespace) -> int:
         prune(settings, db)
     write_heartbeat(settings.data_dir, "once", {"sources": len(reports), "failing": failing,
                                                 "articles": sum(r.articles for r in reports)})
+    pipeline.close()
     db.dispose()
     return 0
 
@@ -185,10 +188,11 @@ def cmd_once(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from worker.scheduler import run_forever
 
-    db, pipeline = _open(settings)
+    db, pipeline = _open(settings, pool=True)
     try:
         run_forever(settings, db, pipeline)
     finally:
+        pipeline.close()
         db.dispose()
     return 0
 

@@ -25,7 +25,7 @@ from worker.claims import extract_claims
 from worker.claims.lexicon import Lexicon
 from worker.documents import read_document
 from worker.errors import ExtractError, FetchError, ParseError, PolicywatchError, StoreError
-from worker.model import Article, Change, ChangeKind, ClaimKind, FeedEntry, Source
+from worker.model import Article, Change, ChangeKind, ClaimKind, Claims, FeedEntry, Source
 from worker.payloads import alert_key, alert_payload
 from worker.settings import Settings, redact
 from worker.store import leases, queries
@@ -99,15 +99,23 @@ class Pipeline:
     """Collects, reads and compares articles, and hands alerts to the outbox."""
 
     def __init__(self, settings: Settings, db: Database, lexicon: Lexicon, *, fetcher: Any = None,
-                 sink: AlertSink | None = None, clock: Callable[[], datetime] = utcnow) -> None:
+                 sink: AlertSink | None = None, clock: Callable[[], datetime] = utcnow,
+                 reader: Callable[[str], Claims] | None = None) -> None:
         self.settings = settings
         self.db = db
         self.lexicon = lexicon
         self._fetcher = fetcher
         self.sink = sink or outbox_sink(settings)
         self.clock = clock
+        self.reader = reader  # claim extraction elsewhere (a process pool); None: in this process
         self.holder = leases.holder_id()  # this process, in the leases it takes
         self.stopping = threading.Event()  # set on SIGTERM: finish the article in hand, start nothing new
+
+    def close(self) -> None:
+        """Stop the claim-reading processes, if any."""
+        close = getattr(self.reader, "close", None)
+        if close is not None:
+            close()
 
     @property
     def fetcher(self) -> Any:
@@ -135,7 +143,7 @@ class Pipeline:
                         baseline: bool = False) -> ArticleOutcome:
         """Compare one normalised article with what is known, store it, and raise its alerts."""
         now = self.clock()
-        claims = extract_claims(article.text, self.lexicon)
+        claims = self.reader(article.text) if self.reader else extract_claims(article.text, self.lexicon)
         figures = [(compare.figure_key(f, self.lexicon), compare.figure_base_key(f, self.lexicon), f)
                    for f in claims.figures]
         positions = [(compare.position_key(p), p) for p in claims.positions]
