@@ -3,7 +3,9 @@
 Annotated Korean fixtures in ``tests/fixtures/figures/`` (one JSON file per case: raw ``text`` and
 the expected ``figures``) and the four seeds with the project's copy of the seed gold file are
 scored for precision, recall, subject, metric and qualifier, the same way as
-``../shared/eval/score.py``. A change that drops a score below its floor fails the build; raise
+``../shared/eval/score.py``. ``heldout/`` holds ten whole articles (``NNN.txt``, gold in
+``heldout_gold.json``) written apart from the extractor's development, in other outlets' styles:
+its floors say how the extractor does on text it was not tuned on. A change that drops a score below its floor fails the build; raise
 a floor when the extractor gets better.
 """
 from __future__ import annotations
@@ -22,14 +24,23 @@ from worker.normalize import normalize_text
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures" / "figures"
 SEEDS = HERE.parent / "seeds"
+HELDOUT = FIXTURES / "heldout"
 
 #: Floors, pinned a little under the scores measured when the gate was written (fixtures: P 1.000
 #: R 1.000 subject 0.974 metric 0.947 qualifier 1.000; seeds: P 1.000 R 1.000 subject 1.000 metric
 #: 1.000 qualifier 0.974 — the gold marks "약 4천만 원" exact where the contract says approx).
+#: Held-out articles, measured when they were added: P 0.996 R 0.996 subject 0.674 metric 0.667
+#: qualifier 0.996 (before the attribution work of that change: P 0.988 R 0.962 subject 0.575 metric
+#: 0.583 qualifier 0.964). Attribution is the weak part; raise these as it improves.
 FLOORS = {
     "fixtures": {"precision": 0.95, "recall": 0.95, "subject": 0.90, "metric": 0.90, "qualifier": 0.90},
     "seeds": {"precision": 0.95, "recall": 0.95, "subject": 0.90, "metric": 0.90, "qualifier": 0.90},
+    "heldout": {"precision": 0.97, "recall": 0.97, "subject": 0.64, "metric": 0.63, "qualifier": 0.96},
 }
+#: The units the contract names; a gold figure in another unit (m2, mw, sgd) matches on its value
+#: alone, as in ``../shared/eval/score.py``, since the contract leaves such units' words free.
+CONTRACT_UNITS = frozenset({"KRW", "USD", "CNY", "JPY", "EUR", "PCT", "PP", "PERSON", "COUNT", "YEAR", "MONTH",
+                            "DAY", "HOUR", "AGE", "NM", "RATIO", "TIMES"})
 
 
 def _squash(s: str) -> str:
@@ -39,6 +50,10 @@ def _squash(s: str) -> str:
 def _alias_hit(pred: str, aliases: list[str]) -> bool:
     p = _squash(pred)
     return bool(p) and any(_squash(a) in p or p in _squash(a) for a in aliases if _squash(a))
+
+
+def _same_unit(gold_unit: str, unit: str) -> bool:
+    return gold_unit == unit or gold_unit not in CONTRACT_UNITS
 
 
 def _close(a: float, b: float) -> bool:
@@ -52,7 +67,7 @@ def score(cases: list[tuple[str, list[Figure], list[dict[str, Any]]]]) -> tuple[
     for name, predicted, gold in cases:
         used: set[int] = set()
         for f in predicted:
-            i = next((k for k, g in enumerate(gold) if k not in used and g["unit"] == f.unit
+            i = next((k for k, g in enumerate(gold) if k not in used and _same_unit(g["unit"], f.unit)
                       and _close(g["value"], f.value)), None)
             if i is None:
                 if not any(g.get("equivalent") and g["equivalent"]["unit"] == f.unit
@@ -101,9 +116,21 @@ def _seed_cases(lexicon: Lexicon) -> list[tuple[str, list[Figure], list[dict[str
     return out
 
 
-@pytest.mark.parametrize("corpus", ["fixtures", "seeds"])
+def _heldout_cases(lexicon: Lexicon) -> list[tuple[str, list[Figure], list[dict[str, Any]]]]:
+    gold = json.loads((HELDOUT / "heldout_gold.json").read_text(encoding="utf-8"))
+    out = []
+    for doc, labels in gold.items():
+        raw = (HELDOUT / f"{doc}.txt").read_text(encoding="utf-8")
+        out.append((doc, extract_figures(normalize_text(raw), lexicon), labels.get("figures", [])))
+    return out
+
+
+_CORPORA = {"fixtures": _fixture_cases, "seeds": _seed_cases, "heldout": _heldout_cases}
+
+
+@pytest.mark.parametrize("corpus", sorted(_CORPORA))
 def test_quality_floors(corpus: str, lexicon: Lexicon) -> None:
-    cases = _fixture_cases(lexicon) if corpus == "fixtures" else _seed_cases(lexicon)
+    cases = _CORPORA[corpus](lexicon)
     scores, notes = score(cases)
     report = " ".join(f"{k} {v:.3f}" for k, v in scores.items())
     low = {k: v for k, v in scores.items() if v < FLOORS[corpus][k]}
@@ -118,6 +145,17 @@ def test_seed_footer_never_leaks(lexicon: Lexicon) -> None:
             assert needle not in text, f"{doc}: footer text {needle!r} survived normalisation"
         for f in extract_figures(text, lexicon):
             assert not any(n in f.sentence for n in labels.get("must_not", [])), f.sentence
+
+
+def test_heldout_lookalikes_never_become_figures(lexicon: Lexicon) -> None:
+    """Phone numbers, dates, ranks, addresses and sidebar headlines of the held-out pages give no figure."""
+    gold = json.loads((HELDOUT / "heldout_gold.json").read_text(encoding="utf-8"))
+    for doc, labels in gold.items():
+        text = normalize_text((HELDOUT / f"{doc}.txt").read_text(encoding="utf-8"))
+        for f in extract_figures(text, lexicon):
+            wanted = any(_close(g["value"], f.value) for g in labels["figures"])
+            leaked = [n for n in labels.get("must_not", []) if n in f.sentence]
+            assert wanted or not leaked, (doc, f.value, f.unit, leaked)
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in FIXTURES.glob("*.json") if p.name != "seeds_gold.json"))

@@ -49,6 +49,22 @@ def test_copyright_ends_article_and_footer_goes() -> None:
     assert normalize_text(raw) == "제목\n본문이다."
 
 
+@pytest.mark.parametrize("masthead", [
+    "경인일보 | 입력 2026-05-07 14:20 | 수정 2026-05-07 15:02 | 지면 A1면",
+    "한국경제신문 | 2026.06.12 06:00 | 정소람 기자",
+    "정책브리핑 | 보도자료 | 2026.08.29 | 과학기술정보통신부",
+    "[머니경제] 입력 2026-11-01 10:12",
+    "(베이징=뉴스핌) 이성진 특파원 = 2026년04월10일 08:55",
+])
+def test_masthead_lines_go(masthead: str) -> None:
+    assert normalize_text(f"제목\n{masthead}\n본문이다.") == "제목\n본문이다."
+
+
+def test_prose_naming_footer_words_stays() -> None:
+    para = "국내에 주소나 영업소가 없는 AI 사업자는 국내 대리인을 지정해야 한다."
+    assert normalize_text(f"제목\n{para}\n주소: 서울시 중구 세종대로 12 | 사업자등록번호 123-45-67890") == f"제목\n{para}"
+
+
 def test_related_block_is_dropped_until_a_paragraph() -> None:
     raw = "제목\n첫 문단이다.\n많이 본 뉴스\n딥시크 쇼크\n엔비디아 급락\n이어지는 본문은 여기서 다시 시작된다고 기자는 썼다."
     assert normalize_text(raw) == "제목\n첫 문단이다.\n이어지는 본문은 여기서 다시 시작된다고 기자는 썼다."

@@ -51,6 +51,8 @@ _INLINE_CREDIT = re.compile(r"\s*[ⓒ©]\s*[가-힣A-Za-z0-9]+(?:뉴스|일보|�
 _FOOTER_WORDS = re.compile(r"상호|등록번호|등록일|사업자|발행인|편집인|발행일|청소년\s*보호|통신판매|대표이사|"
                            r"대표전화|전화|팩스|FAX|Tel|주소|본사|본점|제호|개인정보\s*(?:처리|보호)\s*(?:방침|책임자)|"
                            r"고충처리인|이메일|E-mail", re.IGNORECASE)
+#: A paragraph that ends a sentence in 다/요: footers are lists of labels, never end like this.
+_PROSE_END = re.compile(r"[다요][.!?][\"'”’」』)]*\s*$")
 _PHONE = re.compile(r"\b0\d{1,2}-\d{3,4}-\d{4}\b|\b\d{3}-\d{2}-\d{5}\b")
 _BLOCK_HEAD = re.compile(r"^(?:관련\s*기사|관련\s*뉴스|많이\s*본\s*(?:뉴스|기사)|인기\s*(?:기사|뉴스)|추천\s*(?:기사|뉴스)|"
                          r"주요\s*뉴스|최신\s*(?:기사|뉴스)|이\s*시각\s*(?:주요|인기)\s*뉴스|실시간\s*(?:뉴스|기사)|"
@@ -72,7 +74,27 @@ def clean_unicode(raw: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+#: Longest field of a "|"-separated masthead line (경인일보 | 입력 2026-05-07 14:20 | 지면 A1면).
+MASTHEAD_FIELD_MAX = 30
+_PIPES = re.compile(r"\s*[|ㅣ│]\s*")
+_OUTLET_TAG = re.compile(r"^\[[^\]\n]{1,20}\]\s*")
+_MASTHEAD_MARK = re.compile(rf"{_DATE}|{_STAMP_LABEL}|기자|특파원|보도자료")
+
+
+def _is_masthead(line: str) -> bool:
+    """A line of short "|"-separated fields with a date, stamp or byline among them, or "[매체] 입력 …"."""
+    fields = [f for f in _PIPES.split(line) if f]
+    if len(fields) >= 2 and all(len(f) <= MASTHEAD_FIELD_MAX for f in fields) and not _PROSE_END.search(line) \
+            and any(_MASTHEAD_MARK.search(f) for f in fields):
+        return True
+    bare = _OUTLET_TAG.sub("", line)
+    return bare != line and bool(_CHROME_LINE.match(bare) or _LONE_DATE.match(bare))
+
+
 def _is_footer(line: str) -> bool:
+    phone = bool(_PHONE.search(line))
+    if not phone and _PROSE_END.search(line):
+        return False  # "주소나 영업소가 없는 AI 사업자는 …해야 한다.": prose that names footer words
     words = len(_FOOTER_WORDS.findall(line))
     return words >= FOOTER_MIN_WORDS or (words >= 1 and bool(_PHONE.search(line))) or len(_PHONE.findall(line)) >= 2
 
@@ -103,12 +125,12 @@ def normalize_text(raw: str) -> str:
                 continue
             in_block = False
         if (_CHROME_LINE.match(line) or _LONE_DATE.match(line) or _CAPTION_LINE.match(line)
-                or _SHORT_CREDIT.match(line) or _is_footer(line) or _COPYRIGHT.search(line)):
+                or _SHORT_CREDIT.match(line) or _is_footer(line) or _COPYRIGHT.search(line) or _is_masthead(line)):
             continue
         if _BYLINE_LINE.match(_EMAIL.sub("", line).strip() or "x") and len(line) < 60:
             continue
         cleaned = _clean_line(line)
-        if cleaned and not _CHROME_LINE.match(cleaned):
+        if cleaned and not _CHROME_LINE.match(cleaned) and not _LONE_DATE.match(cleaned):
             out.append(cleaned)
     return "\n".join(out)
 

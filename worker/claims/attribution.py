@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from worker.claims.lexicon import Lexicon
+from worker.claims.measure_words import (DATE_WORD, FIELD_MODIFIERS, ORG_ENDINGS, QUANT_WORDS, RANK_WORD, SOURCE,
+                                         WHEN_WORDS, is_measure, no_metric, per_unit)
 from worker.claims.morph import Token
 from worker.claims.phrases import GENITIVE, SUBJECT, TIME_WORDS, TOPIC, Chunk, genitive_modifiers
 
@@ -61,12 +63,22 @@ def _entity(ch: Chunk, lexicon: Lexicon, head: bool, roles: frozenset[str] = fro
     words = ch.words
     mentions = lexicon.find_entities(words)
     if not mentions:
+        last = words.split()[-1] if words else ""
+        if len(last) > 2 and last.endswith(ORG_ENDINGS):
+            return last  # 한국인공지능산업협회가: an organisation by the shape of its name
         return ""
     if not head:
         return mentions[-1].name
     m = mentions[-1]
     rest = words[m.end:].strip()
-    return m.name if not rest or rest in _HEAD_SUFFIX or rest in roles else ""
+    if not rest or rest in _HEAD_SUFFIX or rest in roles:
+        return m.name
+    if " " not in rest and m.end < len(words) and words[m.end] != " " and len(rest) >= 2 \
+            and (m.start == 0 or words[m.start - 1] == " ") and not is_measure(rest, lexicon) and " " not in words[m.start:]:
+        return words[m.start:]  # 네이버클라우드: a company named after its parent, written as one word
+    if rest.split()[-1] and is_measure(rest.split()[-1], lexicon) and len(rest.split()) <= 2:
+        return m.name  # H100 중고 가격이: the price of H100
+    return ""
 
 
 def _np_entity(chs: list[Chunk], i: int, sentence: str, lexicon: Lexicon, own: bool = True) -> str:
@@ -120,7 +132,42 @@ class Context:
 
     def _is_time(self, ch: Chunk) -> bool:
         words = ch.words.split()
-        return not words or words[-1] in TIME_WORDS
+        return not words or words[-1] in TIME_WORDS or words[-1] in WHEN_WORDS or bool(DATE_WORD.match(words[-1])) \
+            or all(w in QUANT_WORDS for w in words)
+
+    def _source_end(self) -> int:
+        """Where the last "…에 따르면" clause before the figure ends (its chunks name a source), else 0."""
+        ends = [m.end() for m in SOURCE.finditer(self.sentence[:self.start])]
+        return ends[-1] if ends else 0
+
+    def _owner(self, i: int) -> str:
+        """The subject a non-entity topic implies: its 의-modifier (A 서비스의 호출 건수: A 서비스), or the
+        words before a measure noun (반도체 수출액: 반도체); "" when it implies none."""
+        ch = self.chs[i]
+        for mod in genitive_modifiers(self.chs, i, self.sentence):
+            last = mod.words.split()[-1] if mod.words else ""
+            if self._is_time(mod) or last in self.words.generic or last in self.words.anaphora \
+                    or self.lexicon.metric(mod.words) or is_measure(last, self.lexicon):
+                continue
+            return _entity(mod, self.lexicon, False) or mod.words
+        if any(self.chs[k].particle in SUBJECT and _entity(self.chs[k], self.lexicon, True, self.words.roles)
+               for k in range(i) if self.chs[k].start >= self._source_end()):
+            return ""  # 중국이 배출하는 AI 전문 인력은: the relative clause names the owner
+        words = ch.words
+        found = [m for m in self.lexicon.find_metrics(words) if not words[m.end:].strip()]
+        if found:  # 기술 격차는: a metric the lexicon knows, whole; 네이버 매출은: 네이버
+            rest = words[:found[-1].start].strip()
+        elif len(words.split()) > 1 and is_measure(words.split()[-1], self.lexicon):
+            rest = " ".join(words.split()[:-1])
+        else:
+            return ""
+        # Only a named owner or a watched field (반도체 수출액: 반도체); "주간 활성 이용자", "AI 전문 인력"
+        # are modifiers of the measure, not owners.
+        if not rest:
+            return ""
+        name = _entity(Chunk(0, len(rest), rest, "", len(rest), False), self.lexicon, False)
+        last = rest.split()[-1]
+        return name or (rest if self.lexicon.is_on_topic(last) and last not in FIELD_MODIFIERS else "")
 
     def subject(self, previous: str = "") -> str:
         """The subject of the figure; ``previous``: the subject of the sentence's previous figure."""
@@ -132,7 +179,8 @@ class Context:
                 name = _entity(chs[pre], lex, True, self.words.roles) or _np_entity(chs, pre, self.sentence, lex, own=False)
                 if name:
                     return name
-        before = [i for i, ch in enumerate(chs) if ch.particle_end <= self.start]
+        source_end = self._source_end()
+        before = [i for i, ch in enumerate(chs) if ch.particle_end <= self.start and ch.start >= source_end]
         after = [i for i, ch in enumerate(chs) if ch.start >= self.end]
         topic = next((i for i in reversed(before) if chs[i].particle in TOPIC), None)
         for i in reversed(before):  # 개인정보위는 딥시크가 이용자 100여 명의 …: the inner clause's subject
@@ -152,6 +200,8 @@ class Context:
         if pre is not None and not self._is_time(chs[pre]) and self.unit in ("COUNT", "PERSON") \
                 and "(" in self.sentence[chs[pre].end:self.start] and not lex.metric(chs[pre].words):
             return chs[pre].words  # 상위 20%에 해당하는 기업(40개)
+        if topic is not None and (owner := self._owner(topic)):
+            return owner
         if topic is not None and self._usable_topic(chs[topic]):
             return chs[topic].words
         if previous:
@@ -174,6 +224,7 @@ class Context:
         words = ch.words
         last = words.split()[-1] if words else ""
         return bool(words) and not self._is_time(ch) and not self.lexicon.metric(words) \
+            and not (" " not in words and is_measure(words, self.lexicon)) \
             and not self.lexicon.find_metrics(last) and last not in self.words.generic and not self._anaphora(words)
 
     def metric(self, subject: str) -> str:
@@ -191,7 +242,8 @@ class Context:
         order += [self._linked(),
                   self._of_entity(), self._predicate() if self.unit in _MONEY else "", self._clause_noun(subject)]
         for pick in order:
-            if pick:
+            pick = RANK_WORD.sub("", pick or "").strip()
+            if pick and not no_metric(pick):
                 return self._canonical(pick)
         return self._nearest_lexicon_metric()
 
@@ -247,6 +299,10 @@ class Context:
         if ch.particle in _NOT_METRIC_PARTICLES or self._is_time(ch):
             return ""
         parts = ch.words.split()
+        while parts and (parts[-1] in QUANT_WORDS or per_unit(parts[-1])):
+            parts = parts[:-1]  # 기업당 최대 2천만 원, 석사 월 80만 원: how it is counted, not what
+        if not parts:
+            return ""
         cut = max((k for k, w in enumerate(parts) if w in self.words.comparison), default=-1)
         words = " ".join(parts[cut + 1:])  # 기존 제품 대비 연산 효율: what follows the comparison
         for m in reversed(self.lexicon.find_entities(words)):
@@ -310,3 +366,4 @@ _YEAR = re.compile(r"(?:19|20)\d{2}년(?:\s?만\s?해도|에는|에|엔)?")
 _GAP = re.compile(r"^[\s(‘“'\"]*(?:(?:약|대략|최대|최소|총|단지|불과|무려|거의|평균|연간|월|연|모두|각각|전체|단|고작|"
                   r"줄잡아|어림잡아|적어도|전년\s?대비|전년보다|보다|대비)\s*[(‘“'\"]*)*$")
 _ADNOMINAL = re.compile(r"^\s*(?:(?:이상|이하|미만|초과|가량|정도|규모|수준|상당|여|내외|안팎|남짓|대)?의\s+|\s+)$")
+

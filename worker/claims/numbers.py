@@ -40,18 +40,23 @@ DEFAULT_UNITS: dict[str, str] = {
 HANGUL_COUNTERS = ("곳", "명", "개", "배", "대", "건", "척", "군데", "개국", "개사", "달", "살", "가구")
 _FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _HANGUL_NUMBERS = {"두": 2, "세": 3, "네": 4, "다섯": 5, "여섯": 6, "일곱": 7, "여덟": 8, "아홉": 9, "열": 10,
-                   "스무": 20, "스물": 20, "서른": 30, "마흔": 40, "쉰": 50}
+                   "열한": 11, "열두": 12, "열세": 13, "열네": 14, "열다섯": 15, "열여섯": 16, "열일곱": 17,
+                   "열여덟": 18, "열아홉": 19, "스무": 20, "스물": 20, "서른": 30, "마흔": 40, "쉰": 50,
+                   "넉": 4, "석": 3}  # 넉 달, 석 달: the forms 네 and 세 take before 달
 
 _Q_BEFORE = {"약": Qualifier.APPROX, "대략": Qualifier.APPROX, "대략적으로": Qualifier.APPROX,
              "줄잡아": Qualifier.APPROX, "어림잡아": Qualifier.APPROX, "거의": Qualifier.APPROX,
              "최대": Qualifier.UNDER, "최고": Qualifier.UNDER, "최소": Qualifier.OVER, "적어도": Qualifier.OVER}
 # After the number (an optional particle between): "1억 달러 이상이", "1억 달러가 넘는", "2년도 안 된".
+# Adverbs that sit between an amount and its verb: 1억 원을 훌쩍 넘긴다, 처음으로 30억 달러를 넘었다.
+_ADVERB = r"(?:(?:훌쩍|크게|훨씬|이미|다시|처음으로|가볍게|거뜬히|무난히)\s*)?"
 _Q_AFTER = [
-    (re.compile(r"^\s*(?:가|이|을|를|은|는|도)?\s*(?:이상|초과|넘는|넘게|넘어|넘었|넘긴|넘을|넘으며|상회|웃도|남짓|여\b)"),
+    (re.compile(r"^\s*(?:가|이|을|를|은|는|도)?\s*" + _ADVERB +
+                r"(?:이상|초과|넘는|넘게|넘어|넘었|넘긴|넘겼|넘기|넘을|넘으며|상회|웃도|웃돌|돌파|남짓|여\b)"),
      Qualifier.OVER),
     (re.compile(r"^\s*(?:가|이|을|를|은|는|도|에)?\s*(?:이하|미만|이내|밑도|밑돌|못\s*미치|안\s*되|안\s*된|안\s*돼|"
                 r"채\s*안|하회)"), Qualifier.UNDER),
-    (re.compile(r"^\s*(?:가량|정도|안팎|내외|쯤|께|선(?=[이에으을은]|\s|$)|대(?=[에의로를가이는은]|\s|$)|남짓|언저리|상당)"),
+    (re.compile(r"^\s*(?:가량|정도|안팎|내외|쯤|께|(?:에\s*)?(?:가까이|가까운|가깝|육박|근접)|선(?=[이에으을은]|\s|$)|대(?=[에의로를가이는은]|\s|$)|남짓|언저리|상당)"),
      Qualifier.APPROX),
 ]
 _Q_BEFORE_RE = re.compile(r"(?:^|[\s(\[‘“'\"])(" + "|".join(sorted(_Q_BEFORE, key=len, reverse=True)) + r")\s*$")
@@ -121,14 +126,14 @@ def _patterns(units_key: tuple[tuple[str, str], ...]) -> tuple[re.Pattern[str], 
              rf"(?P<ln>{NUM})(?:\s?(?P<lscale>[kKmMbBtT]n?|thousand|million|billion|trillion)(?![A-Za-z])"
              r"|(?P<lk>\s?[십백천만억조](?:\s?\d[\d,.]*\s?[십백천만억조]|[십백천만억조])*))?"
              rf"|{lead}(?P<wn>{NUM})\s?(?P<wscale>million|billion|trillion)\s?(?P<wunit>dollars?|달러|euros?|유로|won|원)")
-    hangul = (r"(?<![가-힣])(?P<hn>" + "|".join(_HANGUL_NUMBERS) + r")\s(?P<hunit>"
+    hangul = (r"(?<![가-힣])(?P<hn>" + "|".join(sorted(_HANGUL_NUMBERS, key=len, reverse=True)) + r")\s(?P<hunit>"
               + "|".join(sorted(HANGUL_COUNTERS, key=len, reverse=True)) + r")")
     return re.compile(f"{latin}|{korean}|{hangul}"), units
 
 
 def qualifier_after(text: str, end: int) -> Qualifier | None:
     """The qualifier written right after an amount ending at ``end`` (이상, 미만, 가량 ...), or None."""
-    after = text[end:end + 12]
+    after = text[end:end + 20]
     for pattern, qual in _Q_AFTER:
         if pattern.match(after):
             return qual
@@ -148,8 +153,9 @@ def _qualifier(text: str, start: int, end: int, inner_over: bool) -> Qualifier:
 def _is_time_reference(text: str, a: Amount) -> bool:
     if a.unit not in ("YEAR", "MONTH", "DAY", "HOUR"):
         return False
-    if a.unit == "YEAR" and a.value == int(a.value) and 1900 <= a.value <= 2100 and a.value_max is None:
-        return True
+    if a.unit == "YEAR" and a.value == int(a.value) and 1900 <= a.value <= 2100 \
+            and (a.value_max is None or 1900 <= a.value_max <= 2100):
+        return True  # 2023년, 2026~2028년: years, not durations
     return bool(_TIME_REF_AFTER.match(text[a.end:a.end + 4]))
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from worker.claims.lexicon import Lexicon, Mention
+from worker.claims.lexicon import Lexicon, Mention, fold
 from worker.claims.morph import Token, tokenize
 from worker.claims.positions_chain import Event, noun_phrase, read_chain
 from worker.claims.positions_np import Actor, Subject, in_quote, np_start, quote_spans, resolve, subjects
@@ -30,6 +30,8 @@ CARRY_BACK = 2
 SUBHEAD_MAX = 80
 #: Evidence ranks, strongest first: actor named in the sentence, carried from an earlier one, title.
 RANK_NAMED, RANK_CARRIED, RANK_TITLE = 3, 2, 1
+#: The country whose government a bare 정부 names in this Korean news project (정부가 … 허용하지 않기로 했다).
+HOME_COUNTRY, HOME_GOVERNMENT = "한국", "한국 정부"
 _MODAL_NOUNS = {"수", "것", "예정", "계획", "방침", "방안", "전망"}
 _OBJECT_PARTICLES = {"을", "를"}
 _AGENT_PARTICLES = {"로부터", "으로부터", "에게서"}
@@ -46,7 +48,7 @@ class _Sentence:
     @property
     def tokens(self) -> list[Token]:
         if self._tokens is None:
-            self._tokens = tokenize(self.text)
+            self._tokens = _fix_particles(tokenize(self.text))
         return self._tokens
 
 
@@ -72,6 +74,19 @@ def _sentences(text: str) -> list[_Sentence]:
     return out
 
 
+_MISREAD_PARTICLES = {"을": "JKO", "를": "JKO", "이": "JKS", "가": "JKS", "은": "JX", "는": "JX"}
+
+
+def _fix_particles(tokens: list[Token]) -> list[Token]:
+    """Kiwi reads the particle after a model number as a noun (H20을 → 을/NNG): tag it as the particle."""
+    out = list(tokens)
+    for k in range(1, len(out)):
+        t, prev = out[k], out[k - 1]
+        if t.tag == "NNG" and t.form in _MISREAD_PARTICLES and prev.tag in ("SN", "SL") and prev.end == t.start:
+            out[k] = Token(t.form, _MISREAD_PARTICLES[t.form], t.start, t.end)
+    return out
+
+
 def _agent(tokens: list[Token], pred: int, spans: list[tuple[int, int]]) -> Subject | None:
     """The agent of a passive: 외교부에 의해 (차단됐다), 미국 정부로부터 (허가를 받았다)."""
     for k in range(pred - 1, 0, -1):
@@ -90,6 +105,8 @@ def _closed(tokens: list[Token], subj: Subject, pred: int, background: frozenset
         return False
     for k in range(subj.end + 1, min(pred, len(tokens) - 1)):
         t, nxt = tokens[k], tokens[k + 1]
+        if t.tag == "EF":
+            return True  # 답변이 "불충분하다"며 (차단하라고 명령했다): a clause already ended
         if t.tag == "ETM" and nxt.form not in _MODAL_NOUNS and is_noun(nxt):
             return True  # 딥시크가 개발한 (모델): a relative clause
         if t.tag == "ETN" and nxt.form not in ("로", "으로"):
@@ -112,6 +129,7 @@ class _Reader:
         self.v: StanceVocab = vocab(lexicon)
         self.sents = _sentences(text)
         self.found: list[_Found] = []
+        self._home_agencies: bool | None = None
 
     def _candidates(self, s: _Sentence, ev: Event, spans: list[tuple[int, int]]) -> list[Subject]:
         toks = s.tokens
@@ -147,6 +165,8 @@ class _Reader:
             if subj.end == np_end or _overlaps(toks, subj, targets) or _closed(toks, subj, ev.pred, self.v.background):
                 continue
             got = resolve(toks, subj, s.text, ents, self.lex, self.v, known_only=s.headline)
+            if not got and self._home_government(idx, toks, subj):
+                return [Actor(HOME_GOVERNMENT, s.text[toks[subj.start].start:toks[subj.end - 1].end])], RANK_NAMED
             if got == "pronoun":
                 if subj.quote >= 0:
                     continue  # "우리는 …": the speaker, outside the quote
@@ -157,7 +177,59 @@ class _Reader:
                 return [], 0  # the subject is someone who is not an actor (전문가들은, 업계는)
         if s.headline:
             return [], 0
+        if ev.passive:
+            named = self._explained(idx)
+            if named:
+                return named, RANK_CARRIED
         return self._carried(idx), RANK_CARRIED
+
+    def _explained(self, idx: int) -> list[Actor]:
+        """The actor named by the next sentence when it explains a passive: "외교부가 내린 조치다",
+        "개인정보위의 요청에 따른 것이다" (no target of its own, ends in a copula on a decision noun)."""
+        if idx + 1 >= len(self.sents):
+            return []
+        s = self.sents[idx + 1]
+        if s.paragraph != self.sents[idx].paragraph or s.headline or self.lex.find_targets(s.text):
+            return []
+        toks = s.tokens
+        verbs = [k for k, t in enumerate(toks) if t.tag.startswith(("VV", "VA", "VX", "XSV", "XSA", "VCP"))]
+        if not verbs or toks[verbs[-1]].tag != "VCP" or verbs[-1] == 0:
+            return []
+        noun = toks[verbs[-1] - 1].form
+        if not (noun in self.v.light_nouns or (noun == "것" and any(t.form == "따르" for t in toks))):
+            return []
+        spans = quote_spans(toks)
+        ents = self.lex.find_entities(s.text)
+        found = [x for x in subjects(toks, spans) if x.quote == -1]
+        found += [Subject(np_start(toks, k), k, False, -1) for k in range(1, len(toks) - 1)
+                  if toks[k].tag == "JKG" and fold(toks[k + 1].form) in self.v.light_nouns]
+        for subj in found:
+            if subj.start < subj.end:
+                got = resolve(toks, subj, s.text, ents, self.lex, self.v)
+                if isinstance(got, list) and got:
+                    return got
+        return []
+
+    def _home(self, name: str) -> bool | None:
+        """True for an entity of the home country (외교부), False for a foreign one, None when neither."""
+        chain = [name, *self.lex.ancestors(name)]
+        if HOME_COUNTRY in chain:
+            return True
+        return False if any((e := self.lex.entity_named(c)) and e.kind == "country" for c in chain) else None
+
+    def _home_government(self, idx: int, toks: list[Token], subj: Subject) -> bool:
+        """True when a bare 정부 subject is the home government: the article names home ministries,
+        and neither this sentence nor the one before names a foreign state (중국 외교부는 … 정부는)."""
+        s = self.sents[idx]
+        if s.headline or subj.quote >= 0 or fold(s.text[toks[subj.start].start:toks[subj.end - 1].end]) != "정부":
+            return False
+        if self._home_agencies is None:
+            self._home_agencies = any(self._home(m.name) and (e := self.lex.entity_named(m.name))
+                                      and e.kind in ("agency", "government")
+                                      for m in self.lex.find_entities("\n".join(x.text for x in self.sents)))
+        near = [x for x in self.sents[max(idx - 1, 0):idx + 1] if x.paragraph == s.paragraph]
+        foreign = any(self._home(m.name) is False for x in near for m in self.lex.find_entities(x.text))
+        return self._home_agencies and not foreign
 
     def _carried(self, idx: int) -> list[Actor]:
         """The actor of the nearest earlier sentence of the paragraph that names one."""
@@ -180,6 +252,8 @@ class _Reader:
     def _valid(self, actor: Actor, target: str) -> bool:
         if actor.name == target or target in self.lex.ancestors(actor.name):
             return False
+        if (e := self.lex.entity_named(actor.name)) is not None and e.kind == "product":
+            return False  # H20은 … 규제를 피하기 위해 만든 제품: a product holds no stance
         return self.lex.target(actor.text) != target and self.lex.target(actor.name) != target
 
     def sentence(self, idx: int) -> None:

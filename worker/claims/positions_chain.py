@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from worker.claims.lexicon import fold
 from worker.claims.morph import Token
+from worker.claims.positions_judged import judged
 from worker.claims.positions_tokens import PARENS, QUOTE_OPEN, next_verb, pred_word, skip_group
 from worker.claims.stance import StanceVocab, is_noun, is_verb, lemma
 from worker.model import Modality, Stance
@@ -23,6 +24,7 @@ COORD_ENDINGS = {"고", "며", "으며", "면서", "으면서", "어", "아", "�
 QUOTE_ENDINGS = {"다고", "라고", "냐고", "자고", "고", "이라고", "라며", "이라며", "다며", "면서", "다면서"}
 ASPECT_AUX = {"있", "주", "보", "오", "가", "내", "버리", "두", "놓"}
 PASSIVE_LIGHT = {"되", "당하", "받"}
+LIST_NOUNS = {"대상", "목록", "명단", "리스트"}  # 수출 통제 대상에 (추가했다)
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,9 @@ class _State:
 
     def phrase(self, tokens: list[Token], idx: list[int], pred: bool = False) -> None:
         """Apply the words of a noun phrase whose head (last noun) is a listed word."""
-        words = [w for i in idx for w in self.v.words(tokens[i].form)]
-        if idx and self.v.words(tokens[idx[-1]].form):
+        forms = _forms(tokens, idx)
+        words = [w for f in forms for w in self.v.words(f)]
+        if forms and self.v.words(forms[-1]):
             for k, w in enumerate(words):
                 self.word(w, pred and k == len(words) - 1)
 
@@ -82,6 +85,17 @@ class _State:
             self.considering = False  # 도입을 검토하지 않는다: a decision not to, not a review
         modality = Modality.CONSIDERING if self.considering else Modality.PLANNED if self.planned else Modality.DONE
         return stance, modality
+
+
+def _forms(tokens: list[Token], idx: list[int]) -> list[str]:
+    """The noun forms of ``idx``, a prefix joined to its noun (재+검토 → 재검토) when that is a listed word."""
+    out: list[str] = []
+    for i in idx:
+        if out and i > 0 and tokens[i - 1].tag == "XPN" and tokens[i - 1].form == out[-1]:
+            out[-1] += tokens[i].form
+        else:
+            out.append(tokens[i].form)
+    return out
 
 
 def noun_phrase(tokens: list[Token], i: int) -> tuple[list[int], int]:
@@ -171,6 +185,9 @@ def _find_verb(tokens: list[Token], j: int, st: _State) -> int | None:
         elif t.tag == "JKO" or (t.tag == "JKB" and t.form in ("으로", "로") and j + 1 < n
                                 and tokens[j + 1].form == "하"):
             pass  # the object of the verb, or X로 하다 (기반으로 한)
+        elif t.form == "에" and phrase and fold(tokens[phrase[-1]].form) in LIST_NOUNS:
+            st.phrase(tokens, phrase)  # 수출 통제 대상에 추가: putting the target on a list is that list's move
+            phrase = []
         elif t.tag.startswith("J"):
             phrase = []  # an adverbial phrase (우려로, 기기에서) does not carry the stance
         elif t.tag == "MAG" and t.form in st.v.neg_adverbs:
@@ -333,6 +350,10 @@ def read_chain(tokens: list[Token], after: int, vocab: StanceVocab) -> Event | N
         st.phrase(tokens, nouns)  # a nominal predicate, as in a headline: 딥시크 다운로드 재개
         res = st.result()
         return Event(res[0], res[1], nouns[-1], "", role) if res else None
+    if role in ("subj", "topic") and i < n:
+        got = judged(tokens, nouns, i, after - 1, vocab)
+        if got is not None:
+            return Event(got[0], got[1], got[2], "", "judged")
     st.phrase(tokens, nouns)
     start = i if role == "bare" else i + 1
     if role == "topic" and i < n and tokens[i].form == "도" and nouns and fold(tokens[nouns[-1]].form) in vocab.polar:
@@ -359,6 +380,11 @@ def read_chain(tokens: list[Token], after: int, vocab: StanceVocab) -> Event | N
             st.word(w, pred=True)
         elif w not in vocab.light_verbs and w not in vocab.reporting:
             return None  # 영향력 확대에 힘을 보탰다: the verb says nothing about the target
+    elif t.tag.startswith("XSV") and role in ("adv", "other") and v > 0:
+        w = fold(tokens[v - 1].form)
+        if not vocab.words(w) and w + "다" not in vocab.light_verbs and w + "하다" not in vocab.light_verbs \
+                and w + "하다" not in vocab.reporting:
+            return None  # 수출 제한으로 비용을 반영했다: the target's phrase is a cause, the verb no move
     relative, background, last = _endings(tokens, v, st)
     if background:
         return None

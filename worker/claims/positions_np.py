@@ -183,7 +183,8 @@ def _member(tokens: list[Token], a: int, b: int, sentence: str, mentions: list[M
         return Actor(text, text) if names and hw not in vocab.non_actors else None
     if hw.removesuffix("들") in vocab.groups or hw in vocab.non_actors:
         return "group" if hw.removesuffix("들") in vocab.groups else None
-    proper = tokens[head].tag in ("NNP", "SL") or any(hw.endswith(s) and len(hw) > len(s) + 1
+    company = head > a and tokens[a].tag in ("NNP", "SL") and hw in vocab.org_words  # 도요타 자동차
+    proper = company or tokens[head].tag in ("NNP", "SL") or any(hw.endswith(s) and len(hw) > len(s) + 1
                                                        for s in vocab.org_suffixes) \
         or (head == a and len(hw) >= MIN_UNKNOWN_NOUN and not vocab.words(hw))
     if proper and head - a < MAX_UNKNOWN_TOKENS and not lexicon.find_targets(text):
@@ -205,6 +206,8 @@ def resolve(tokens: list[Token], subj: Subject, sentence: str, mentions: list[Me
             vocab: StanceVocab, known_only: bool = False) -> list[Actor] | str:
     """The actors a subject phrase names ([] when none); "pronoun" when it is 그는, 이 회사는."""
     spans = _members(tokens, subj.start, subj.end)
+    if len(spans) > 1 and tokens[spans[-1][0] - 1].form == "등":
+        spans = spans[:-1]  # 한수원과 한전 등 공기업: the noun after 등 names the kind, not one more actor
     got = [_member(tokens, a, b, sentence, mentions, lexicon, vocab) for a, b in spans]
     if got and got[0] == "pronoun":
         return "pronoun"

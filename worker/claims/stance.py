@@ -53,6 +53,7 @@ class StanceVocab:
     non_actors: frozenset[str]
     pronouns: frozenset[str]
     org_suffixes: tuple[str, ...]
+    org_words: frozenset[str] = frozenset()
 
     @property
     def polar(self) -> frozenset[str]:
@@ -107,7 +108,8 @@ def vocab(lexicon: Lexicon) -> StanceVocab:
         neg_after_su=_words(neg.get("after_su")), background=_words(raw.get("background_endings")),
         roles=_words(raw.get("role_nouns")), groups=_words(raw.get("group_nouns")),
         non_actors=_words(raw.get("non_actors")), pronouns=_words(raw.get("pronouns")),
-        org_suffixes=tuple(sorted(_words(raw.get("org_suffixes")), key=len, reverse=True)))
+        org_suffixes=tuple(sorted(_words(raw.get("org_suffixes")), key=len, reverse=True)),
+        org_words=_words(raw.get("org_words")))
     with _lock:
         _cache[id(raw)] = (raw, built)
     return built

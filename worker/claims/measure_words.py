@@ -1,0 +1,57 @@
+"""Word lists and tests for what a noun near a figure is: a counting word (최대, 평균), a time
+(9월, 전년 동기), a measure (수출액, 보유량), an organisation by its name's shape (…협회), a rank.
+
+Read by ``attribution``; kept apart so that module holds the rules and this one the Korean words.
+"""
+from __future__ import annotations
+
+import re
+
+from worker.claims.lexicon import Lexicon
+
+#: Words that say how a figure is counted, not what it measures (최대 30%, 평균 3년, 연간 2천억 원, 월 80만
+#: 원): stripped off the noun before a number, and a noun made only of them is no metric.
+QUANT_WORDS = frozenset({"최대", "최소", "최고", "최저", "평균", "연평균", "일평균", "월평균", "연간", "연", "월", "일",
+                         "총", "약", "각각", "각", "모두", "합계", "누적", "시간당", "주당", "한", "매년", "매달", "매월"})
+#: Nouns that only say when or against what (전년 동기, 9월, 지난달 기준, 처음으로): no subject, no metric.
+WHEN_WORDS = frozenset({"전년", "전년도", "동기", "전월", "전기", "전 분기", "직전", "종전", "기준", "처음", "사상",
+                        "연내", "역대", "당시", "이날", "시행", "연속"})
+DATE_WORD = re.compile(r"^(?:\d+(?:월|일|년|분기|주|주일)|[1-4]분기|\d{1,2}월\s?\d{1,2}일)$")
+#: Last syllables of nouns that name a measure (사업비, 보유량, 점유율, 수출액): such a noun is what a figure
+#: measures, so it is not the subject; the words before it (반도체 수출액: 반도체) are.
+_MEASURE_ENDINGS = ("비", "량", "율", "률", "액", "금", "가격", "건수", "단가", "용량", "속도", "면적", "효과", "비중",
+                    "인원", "요금", "이용료", "사용료", "임대료", "수수료", "규모", "매출", "이익", "예산", "연봉")
+_NOT_MEASURE = frozenset({"대비", "준비", "설비", "장비", "경비", "무방비", "역량", "대량", "소량", "자금", "현금",
+                          "세금", "상금", "전략", "효율", "자율", "법률", "비율", "확률", "우선순위"})
+#: Last syllables of organisation names the entity list may not hold (한국인공지능산업협회가, 스타트업얼라이언스는).
+ORG_ENDINGS = ("협회", "연합회", "협의회", "위원회", "연구소", "재단", "공사", "공단", "은행", "그룹",
+               "얼라이언스", "상공회의소", "진흥원", "안보국", "통계국", "조달청", "연맹", "학회")
+#: Nouns that say what is planned or how it went, never what is measured (… 두 배로 늘린다는 방침).
+_NOT_METRIC_WORDS = frozenset({"방침", "계획", "예정", "전망", "목표", "중심", "돌파", "기록", "달성", "가운데",
+                               "이유", "상황", "분석", "설명", "발표", "예상", "추산", "관측", "입장", "의견"})
+#: Ranks and ordinals inside a noun run (1위 아마존웹서비스, 3기 펀드, 6대 국유은행): not part of a metric.
+RANK_WORD = re.compile(r"(?<![\w.])\d+(?:위|기|대|차|번째|호)(?![가-힣\w])")
+#: A clause ending in these names the source of a report, not the subject of its figures.
+SOURCE = re.compile(r"(?:에|에게)\s?(?:따르면|의하면)")
+#: Topic words watched for, yet too broad to own a figure alone (AI 전문 인력: AI modifies the measure).
+FIELD_MODIFIERS = frozenset({"AI", "인공지능"})
+
+
+def is_measure(word: str, lexicon: Lexicon) -> bool:
+    """True for a noun that names a measure (수출액, 보유량, 사업비, 점유율)."""
+    if word in _NOT_MEASURE:
+        return False
+    return bool(lexicon.metric(word)) or (len(word) >= 2 and word.endswith(_MEASURE_ENDINGS))
+
+
+def per_unit(word: str) -> bool:
+    """기업당, 1인당, 시간당: the unit a figure is counted per."""
+    return len(word) >= 2 and word.endswith("당") and word not in ("정당", "해당", "상당", "당당")
+
+
+def no_metric(words: str) -> bool:
+    """True for a pick that cannot be a metric: one syllable (안, 전, 만), a number, a plan word."""
+    parts = words.split()
+    bare = "".join(parts)
+    return len(bare) <= 1 or not re.search(r"[가-힣A-Za-z]", bare) or parts[-1] in _NOT_METRIC_WORDS \
+        or all(w in QUANT_WORDS or w in WHEN_WORDS for w in parts)
