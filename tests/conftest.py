@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from worker.claims.lexicon import Lexicon, load_lexicon
+from worker.store.db import Database
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config"
@@ -55,3 +56,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'policywatch.db'}"
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    """A migrated, empty database on each backend."""
+    database = Database(database_url)
+    database.migrate()
+    yield database
+    database.dispose()

@@ -59,14 +59,6 @@ class Clock:
         return self.now
 
 
-@pytest.fixture
-def db(database_url: str):
-    database = Database(database_url)
-    database.migrate()
-    yield database
-    database.dispose()
-
-
 def test_healthz_follows_ticks_progress_and_the_database(db: Database) -> None:
     clock, progress = Clock(), [0.0]
     health = Health(db, tick_seconds=30, stuck_after_seconds=900, clock=clock, last_progress=lambda: progress[0])

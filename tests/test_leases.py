@@ -22,14 +22,6 @@ T0 = datetime(2025, 4, 2, 1, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def db(database_url: str):
-    database = Database(database_url)
-    database.migrate()
-    yield database
-    database.dispose()
-
-
 def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 

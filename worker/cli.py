@@ -6,7 +6,8 @@ import json
 import logging
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,19 @@ def cmd_extract(settings: Settings, args: argparse.Namespace) -> int:
         for p in claims.positions:
             print(f"  position {p.actor} → {p.target}: {p.stance.value} ({p.modality.value})")
     return 1 if failed else 0
+
+
+@contextmanager
+def _database(settings: Settings) -> Iterator[Any]:
+    """The database at the newest schema, disposed of afterwards."""
+    from worker.store.db import Database
+
+    db = Database(settings.database_url)
+    try:
+        db.migrate()
+        yield db
+    finally:
+        db.dispose()
 
 
 def _open(settings: Settings, *, baseline: bool = True, pool: bool = False) -> tuple[Any, Any]:
@@ -199,11 +213,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_claims(settings: Settings, args: argparse.Namespace) -> int:
     from worker.store import queries
-    from worker.store.db import Database
 
-    db = Database(settings.database_url)
-    db.migrate()
-    with db.session() as session:
+    with _database(settings) as db, db.session() as session:
         histories = queries.claim_history(session, subject=args.subject, target=args.target, limit=args.limit)
     if not histories:
         print("no known claims match" + (" (run `policywatch seed` first?)" if not (args.subject or args.target) else ""))
@@ -211,23 +222,18 @@ def cmd_claims(settings: Settings, args: argparse.Namespace) -> int:
         print(f"{h.kind:8} {h.label}")
         for seen, value, outlet, source in h.observations:
             print(f"           {seen:%Y-%m-%d %H:%M}  {value:28} {outlet or '-'}  {source}")
-    db.dispose()
     return 0
 
 
 def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
-    from worker.store.db import Database
     from worker.store.outbox import recent_alerts
 
-    db = Database(settings.database_url)
-    db.migrate()
-    with db.session() as session:
+    with _database(settings) as db, db.session() as session:
         rows = recent_alerts(session, args.limit)
         for row in rows:
             print(_alert_line(row))
         if not rows:
             print("no alerts yet")
-    db.dispose()
     return 0
 
 
@@ -243,11 +249,8 @@ def _alert_line(row: Any) -> str:
 
 def cmd_sources(settings: Settings, args: argparse.Namespace) -> int:
     from worker.store import queries
-    from worker.store.db import Database
 
-    db = Database(settings.database_url)
-    db.migrate()
-    with db.session() as session:
+    with _database(settings) as db, db.session() as session:
         states = {s.name: s for s in queries.all_source_states(session)}
     for source in settings.sources:
         st = states.get(source.name)
@@ -257,17 +260,12 @@ def cmd_sources(settings: Settings, args: argparse.Namespace) -> int:
         checked = f"{st.last_checked_at:%Y-%m-%d %H:%M}" if st.last_checked_at else "never"
         health = "ok" if not st.error_count else f"{st.error_count} failures: {st.last_error}"
         print(f"{source.name:28} {checked}  {st.articles_seen:5} articles  {health}")
-    db.dispose()
     return 0
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
-    from worker.store.db import Database
-
-    db = Database(settings.database_url)
-    db.migrate()
-    print("database schema is up to date")
-    db.dispose()
+    with _database(settings):
+        print("database schema is up to date")
     return 0
 
 
