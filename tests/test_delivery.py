@@ -49,14 +49,6 @@ def make_settings(url: str, *urls: str, notify: dict[str, Any] | None = None,
 
 
 @pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    database.migrate()
-    yield database
-    database.dispose()
-
-
-@pytest.fixture
 def hook() -> Iterator[WebhookReceiver]:
     with WebhookReceiver(slow_seconds=3) as receiver:
         yield receiver

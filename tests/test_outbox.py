@@ -2,7 +2,6 @@
 compare-and-set claims, retries and the listing ``policywatch alerts`` shows."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -28,14 +27,6 @@ PAYLOAD: dict[str, Any] = {"source": "https://a.example/1", "kind": "position", 
 def make_settings(tmp_path: Path, urls: tuple[str, ...] = (), notify: dict[str, Any] | None = None) -> Settings:
     return Settings(config_dir=tmp_path, data_dir=tmp_path, database_url="sqlite://", seeds_dir=tmp_path,
                     notify_urls=urls, extra={"notify": notify} if notify is not None else {})
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    database.migrate()
-    yield database
-    database.dispose()
 
 
 def add(db: Database, dests: list[Destination], key: str = "a1", kind: str = "position",
