@@ -35,3 +35,30 @@ def test_fingerprint_is_a_signed_64_bit_integer() -> None:
     h = dedup.simhash(STORY)
     assert -(2**63) <= h < 2**63
     assert dedup.simhash("") == 0 and not dedup.is_candidate(0, 0)
+
+
+def test_sketch_jaccard_is_exact_for_short_texts_and_close_for_long_ones() -> None:
+    for other in (REWRITE, OTHER, FOLLOW_UP):
+        exact = dedup.jaccard(STORY, other)
+        assert dedup.sketch_jaccard(dedup.sketch(STORY), dedup.sketch(other)) == exact
+    # long texts (far more shingles than the sketch holds): the estimate stays within 0.06
+    import pathlib
+    seeds = [p.read_text(encoding="utf-8") for p in sorted(pathlib.Path("seeds").glob("*.txt"))]
+    assert len(seeds) == 4
+    for i, a in enumerate(seeds):
+        assert len(dedup.shingles(a)) > dedup.SKETCH_SIZE
+        for j, b in enumerate(seeds):
+            for frac in (0.3, 0.6):
+                mixed = a[:int(len(a) * frac)] + b[int(len(b) * frac):]
+                exact = dedup.jaccard(a, mixed)
+                estimate = dedup.sketch_jaccard(dedup.sketch(a), dedup.sketch(mixed))
+                assert abs(exact - estimate) < 0.06, (i, j, frac, exact, estimate)
+    assert dedup.sketch_jaccard(b"", dedup.sketch(STORY)) == 0.0
+
+
+def test_fingerprint_gives_the_simhash_and_an_ascending_sketch() -> None:
+    fp = dedup.fingerprint(STORY)
+    assert fp.simhash == dedup.simhash(STORY)
+    hashes = [fp.sketch[i:i + 8] for i in range(0, len(fp.sketch), 8)]
+    assert hashes == sorted(hashes) and len(hashes) == len(dedup.shingles(STORY))
+    assert dedup.fingerprint("") == (0, b"")

@@ -47,3 +47,134 @@ def test_claims_round_trip_newest_first(database_url: str) -> None:
         assert [o[1] for o in history.observations] == ["40,000,000 KRW (approx)", "50,000,000 KRW (approx)"]
         assert queries.find_duplicate(s, "u9", "h2", 0, t2).url == "u2"
     db.dispose()
+
+
+def test_upgrade_from_0001_fills_subject_keys_and_sketches_old_articles(database_url: str) -> None:
+    """A store made by revision 0001 upgrades in place: figures get their subject key, and articles
+    stored without a sketch are still found as duplicates (sketched from their text)."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from worker.dedup import fingerprint
+    from worker.store.db import MIGRATIONS
+
+    db = Database(database_url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = db.engine
+    command.upgrade(cfg, "0001")
+    story = "개인정보보호위원회가 딥시크의 국내 신규 다운로드를 두 달 만에 재개하기로 했다. " * 3
+    t1 = datetime(2025, 4, 1, tzinfo=UTC)
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO articles (id, url, outlet, title, fetched_at, text, content_hash, simhash,"
+                          " is_baseline, on_topic) VALUES (1, 'u1', 'A', 't', :t, :body, 'h1', :sim, :f, :tr)"),
+                     {"t": t1, "body": story, "sim": fingerprint(story).simhash, "f": False, "tr": True})
+        conn.execute(text("INSERT INTO figures (article_id, key, base_key, subject, metric, value, unit, qualifier,"
+                          " sentence, observed_at) VALUES (1, 'h100|가격|money|', 'h100|가격|money', 'H100', '가격',"
+                          " 4e7, 'KRW', 'approx', 's', :t)"), {"t": t1})
+    db.migrate()
+    with db.session() as s:
+        assert s.scalar(text("SELECT subject_key FROM figures")) == "h100|money"
+        assert list(queries.known_figures_by_subject(s, ["h100|money"])) == ["h100|money"]
+        rewrite = story.replace("재개하기로 했다", "재개한다고 밝혔다")
+        fp = fingerprint(rewrite)
+        dup = queries.find_duplicate(s, "u2", "h2", fp.simhash, t1, fp.sketch)
+        assert dup is not None and dup.url == "u1"
+    db.dispose()
+
+
+def test_duplicates_are_found_after_their_text_was_pruned(db: Database) -> None:
+    """The sketch stays when retention drops an article's body, so rewrites are still caught."""
+    from worker.dedup import fingerprint
+
+    story = ("엔비디아가 중국 수출용 인공지능 칩 H20의 판매를 재개한다고 밝혔다. 미국 상무부는 엔비디아의 수출 허가 "
+             "신청을 승인할 방침이라고 전했다. 업계는 중국 시장 매출이 다시 늘어날 것으로 내다봤다.")
+    t1 = datetime(2025, 4, 1, tzinfo=UTC)
+    fp = fingerprint(story)
+    with db.session() as s:
+        queries.add_article(s, Article(url="u1", title="t", text=story, outlet="A"), source_name=None,
+                            content_hash="h1", fingerprint=fp.simhash, sketch=fp.sketch, now=t1)
+    with db.session() as s:
+        assert queries.prune_article_texts(s, datetime(2025, 5, 1, tzinfo=UTC)) == 1
+    rewrite = "[베이징=뉴스원] " + story.replace("내다봤다", "전망했다")
+    other = fingerprint(rewrite)
+    with db.session() as s:
+        dup = queries.find_duplicate(s, "u2", "h2", other.simhash, t1, other.sketch)
+        assert dup is not None and dup.url == "u1" and dup.text is None
+        unrelated = fingerprint("카카오가 새 메신저 기능을 선보였다. " * 5)
+        assert queries.find_duplicate(s, "u3", "h3", unrelated.simhash, t1, unrelated.sketch) is None
+
+
+def test_recent_fingerprints_match_the_database_and_see_late_commits(db: Database) -> None:
+    """The in-memory window finds what the database query finds, including a row whose lower id
+    committed after a higher one (PostgreSQL assigns ids before commit), baseline articles whatever
+    their age, and never duplicates or articles older than the window."""
+    from datetime import timedelta
+
+    from worker.store.schema import ArticleRow
+
+    now = datetime(2025, 4, 10, tzinfo=UTC)
+    fp = 0x0F0F_0F0F_0F0F_0F0F
+
+    def add(s, art_id: int, simhash: int, age_days: float, *, baseline: bool = False,
+            duplicate_of: int | None = None) -> None:
+        s.add(ArticleRow(id=art_id, url=f"u{art_id}", outlet="o", title="t", text="x", content_hash=f"h{art_id}",
+                         simhash=simhash, fetched_at=now - timedelta(days=age_days), is_baseline=baseline,
+                         duplicate_of_id=duplicate_of, on_topic=True))
+        s.flush()
+
+    recent = queries.RecentFingerprints()
+    since = now - queries.DUPLICATE_WINDOW
+    with db.session() as s:
+        add(s, 10, fp ^ 0b111, 1)            # 3 bits away
+        add(s, 20, fp ^ 0b1, 30, baseline=True)  # old, but baseline
+        add(s, 30, fp ^ 0b11, 30)            # too old
+        add(s, 40, fp, 1, duplicate_of=10)   # a duplicate itself
+        add(s, 50, ~fp, 1)                   # far away
+    with db.session() as s:
+        assert recent.closest(s, fp, since) == [(1, 20), (3, 10)]
+    with db.session() as s:
+        add(s, 5, fp ^ 0b11, 0)              # a lower id, committed later
+    with db.session() as s:
+        got = recent.closest(s, fp, since)
+        assert got == [(1, 20), (2, 5), (3, 10)]
+        db_rows = s.execute(queries.select(ArticleRow.id, ArticleRow.simhash).where(
+            ArticleRow.duplicate_of_id.is_(None),
+            queries.or_(ArticleRow.fetched_at >= since, ArticleRow.is_baseline.is_(True))))
+        assert sorted((queries.distance(fp, h), i) for i, h in db_rows if queries.is_candidate(fp, h)) == got
+
+
+def test_articles_stating_each_range_newest_first_within_the_window(db: Database) -> None:
+    from datetime import timedelta
+
+    now = datetime(2025, 4, 10, tzinfo=UTC)
+    fig = Figure(value=0, unit="COUNT", qualifier=Qualifier.EXACT, subject="s", metric="m", sentence="")
+
+    def article(n: int, age_days: float, values: list[tuple[float, str]], baseline: bool = False) -> int:
+        with db.session() as s:
+            row = queries.add_article(s, Article(url=f"u{n}", title="t", text="x", outlet="o"), source_name=None,
+                                      content_hash=f"h{n}", fingerprint=n, now=now - timedelta(days=age_days),
+                                      baseline=baseline)
+            queries.add_figures(s, row, [(f"k{n}{i}", f"b{n}{i}", fig.__class__(**{**fig.__dict__, "value": v, "unit": u}))
+                                         for i, (v, u) in enumerate(values)], now - timedelta(days=age_days))
+            return row.id
+
+    seed = article(1, 60, [(3, "COUNT")], baseline=True)
+    old = article(2, 30, [(3, "COUNT"), (4e7, "KRW")])
+    a = article(3, 2, [(3, "COUNT"), (4e7, "KRW")])
+    b = article(4, 1, [(3.01, "COUNT"), (7, "PCT")])
+    me = article(5, 0, [(3, "COUNT")])
+    with db.session() as s:
+        got = queries.articles_stating(s, [("COUNT", 2.99, 3.02), ("KRW", 3.9e7, 4.1e7), ("PCT", 1, 2)],
+                                       now - timedelta(days=7), me)
+    assert got == [[b, a, seed], [a], []]
+    assert old not in got[0]
+    with db.session() as s:
+        assert queries.articles_stating(s, [], now, me) == []
+        many = queries.MAX_STATING_ARTICLES
+    for n in range(many + 3):
+        article(100 + n, 0.5, [(9, "PERSON")])
+    with db.session() as s:
+        (ids,) = queries.articles_stating(s, [("PERSON", 9, 9)], now - timedelta(days=7), me)
+    assert len(ids) == many and ids == sorted(ids, reverse=True)

@@ -110,6 +110,7 @@ class Pipeline:
         self.reader = reader  # claim extraction elsewhere (a process pool); None: in this process
         self.holder = leases.holder_id()  # this process, in the leases it takes
         self.stopping = threading.Event()  # set on SIGTERM: finish the article in hand, start nothing new
+        self._recent = queries.RecentFingerprints()  # the duplicate window's fingerprints, in memory
 
     def close(self) -> None:
         """Stop the claim-reading processes, if any."""
@@ -147,13 +148,14 @@ class Pipeline:
         figures = [(compare.figure_key(f, self.lexicon), compare.figure_base_key(f, self.lexicon), f)
                    for f in claims.figures]
         positions = [(compare.position_key(p), p) for p in claims.positions]
-        chash, fingerprint = dedup.content_hash(article.text), dedup.simhash(article.text)
+        chash, (fingerprint, sketch) = dedup.content_hash(article.text), dedup.fingerprint(article.text)
         on_topic = self.is_on_topic(article)
         on_target = bool(self.lexicon.find_targets(f"{article.title}\n{article.text}"))
         with self.db.session() as session:
             if queries.article_by_url(session, article.url) is not None:
                 return ArticleOutcome("known", on_topic=on_topic)
-            duplicate = queries.find_duplicate(session, article.url, chash, fingerprint, now, article.text)
+            duplicate = queries.find_duplicate(session, article.url, chash, fingerprint, now, sketch,
+                                               recent=self._recent)
             changes = self._compare(session, figures, positions)
             restated = {c.key for c in changes if c.change is ChangeKind.RESTATED}
             if duplicate is not None:
@@ -162,21 +164,20 @@ class Pipeline:
                 positions = [x for x in positions if x[0] in restated]
             row = queries.add_article(session, article, source_name=source_name, content_hash=chash,
                                       fingerprint=fingerprint, now=now, baseline=baseline, on_topic=on_topic,
-                                      duplicate_of=duplicate)
+                                      duplicate_of=duplicate, sketch=sketch)
             queries.add_figures(session, row, figures, now)
             queries.add_positions(session, row, positions, now)
             outcome = ArticleOutcome("baseline" if baseline else "duplicate" if duplicate else "new",
                                      figures=len(figures), positions=len(positions), on_topic=on_topic)
             if baseline or duplicate is not None or not on_topic:
                 return outcome
-            mine: set[str] | None = None
-            for change in compare.alerting(changes):
-                if not self._watched(change, on_target):
+            alerting = [c for c in compare.alerting(changes) if self._watched(c, on_target)]
+            told = self._told_before(session, [c.figure for c in alerting
+                                               if c.figure is not None and c.change is ChangeKind.NEW],
+                                     sketch, row.id, now)
+            for change in alerting:
+                if change.figure is not None and change.change is ChangeKind.NEW and id(change.figure) in told:
                     continue
-                if change.figure is not None and change.change is ChangeKind.NEW:
-                    mine = mine if mine is not None else dedup.shingles(article.text)
-                    if self._told_before(session, change.figure, mine, row.id, now):
-                        continue
                 payload = alert_payload(change, article)
                 target = change.position.target if change.position else None
                 if self.sink(session, key=alert_key(change, article), kind=change.kind.value,
@@ -185,14 +186,21 @@ class Pipeline:
                     outcome.alerts.append(payload)
             return outcome
 
-    def _told_before(self, session: Session, figure: Any, mine: set[str], article_id: int, now: datetime) -> bool:
-        """Whether a recent article on the same story already stated this figure's value."""
-        tolerance = compare.APPROX_TOLERANCE if figure.qualifier.value != "exact" else compare.EXACT_TOLERANCE
-        for earlier in queries.articles_stating(session, figure.unit, figure.value, tolerance,
-                                                now - RELATED_STORY_WINDOW, article_id):
-            if earlier.text and dedup.jaccard(mine, earlier.text) >= RELATED_STORY_JACCARD:
-                return True
-        return False
+    def _told_before(self, session: Session, figures: Sequence[Any], sketch: bytes, article_id: int,
+                     now: datetime) -> set[int]:
+        """The ``id()`` of each of ``figures`` whose value a recent article on the same story
+        (sketch Jaccard at least ``RELATED_STORY_JACCARD``) already stated."""
+        if not figures or not sketch:
+            return set()
+        wanted = []
+        for figure in figures:
+            tolerance = compare.APPROX_TOLERANCE if figure.qualifier.value != "exact" else compare.EXACT_TOLERANCE
+            wanted.append((figure.unit, figure.value * (1 - tolerance), figure.value * (1 + tolerance)))
+        stating = queries.articles_stating(session, wanted, now - RELATED_STORY_WINDOW, article_id)
+        sketches = queries.article_sketches(session, {i for ids in stating for i in ids})
+        mine = dedup.sketch_hashes(sketch)
+        related = {i for i, other in sketches.items() if dedup.sketch_jaccard(mine, other) >= RELATED_STORY_JACCARD}
+        return {id(figure) for figure, ids in zip(figures, stating) if related.intersection(ids)}
 
     def _compare(self, session: Session, figures: Sequence[tuple[str, str, Any]],
                  positions: Sequence[tuple[str, Any]]) -> list[Change]:

@@ -3,13 +3,15 @@ values (or rows where the caller must update them) back."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, joinedload
 
-from worker.dedup import distance, is_candidate, same_story, shingles
+from worker.dedup import CANDIDATE_BITS, distance, fingerprint, is_candidate, same_story_sketch
 from worker.model import (Article, Figure, Modality, Position, Previous, Quantity, Qualifier, Source,
                           Stance)
 from worker.store.schema import (AlertRow, ArticleRow, DeliveryRow, EntryRow, FigureRow, PositionRow,
@@ -74,33 +76,109 @@ def article_by_url(session: Session, url: str) -> ArticleRow | None:
 
 
 def find_duplicate(session: Session, url: str, content_hash: str, fingerprint: int, now: datetime,
-                   text: str = "") -> ArticleRow | None:
-    """An earlier article that is this one: same URL, same text, or the same story rewritten."""
+                   sketch: bytes = b"", recent: RecentFingerprints | None = None) -> ArticleRow | None:
+    """An earlier article that is this one: same URL, same text, or the same story rewritten
+    (a close SimHash confirmed by the sketches' Jaccard similarity). ``recent`` keeps the window's
+    fingerprints in memory between calls; without it they are read from the database."""
     row = session.scalar(select(ArticleRow).where(
         or_(ArticleRow.url == url, ArticleRow.content_hash == content_hash)).limit(1))
-    if row is not None or not text:
+    if row is not None or not sketch:
         return row
     since = now - DUPLICATE_WINDOW
-    candidates = session.execute(select(ArticleRow.id, ArticleRow.simhash).where(
-        ArticleRow.duplicate_of_id.is_(None),
-        or_(ArticleRow.fetched_at >= since, ArticleRow.is_baseline.is_(True))))
-    close = sorted((distance(fingerprint, other), art_id) for art_id, other in candidates
-                   if is_candidate(fingerprint, other))[:MAX_DUPLICATE_CANDIDATES]
-    mine = shingles(text) if close else set()
+    if recent is not None:
+        close = recent.closest(session, fingerprint, since)
+    else:
+        candidates = session.execute(select(ArticleRow.id, ArticleRow.simhash).where(
+            ArticleRow.duplicate_of_id.is_(None),
+            or_(ArticleRow.fetched_at >= since, ArticleRow.is_baseline.is_(True))))
+        close = sorted((distance(fingerprint, other), art_id) for art_id, other in candidates
+                       if is_candidate(fingerprint, other))[:MAX_DUPLICATE_CANDIDATES]
+    if not close:
+        return None
+    sketches = article_sketches(session, [art_id for _dist, art_id in close])
     for _dist, art_id in close:
-        earlier = session.get(ArticleRow, art_id)
-        if earlier is not None and earlier.text and same_story(mine, earlier.text):
-            return earlier
+        if art_id in sketches and same_story_sketch(sketch, sketches[art_id]):
+            return session.get(ArticleRow, art_id)
     return None
+
+
+class RecentFingerprints:
+    """The SimHash of every article that can still be found as a near-duplicate (not itself a
+    duplicate, fetched within the window or part of the baseline), kept in memory and topped up
+    from the database by id, so that each new article costs one small query instead of reading
+    the whole window. Thread-safe.
+
+    Ids are assigned when a row is inserted but become visible when it commits, so on PostgreSQL a
+    lower id can appear after a higher one: each top-up re-reads the last ``OVERLAP`` ids.
+    """
+
+    OVERLAP = 512
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rows: dict[int, tuple[int, datetime | None]] = {}  # id -> (simhash, fetched_at; None: baseline)
+        self._max_id = 0
+        self._pruned_before: datetime | None = None
+
+    def closest(self, session: Session, fingerprint: int, since: datetime) -> list[tuple[int, int]]:
+        """``(distance, id)`` of the nearest candidates for an article with ``fingerprint``,
+        closest first (at most ``MAX_DUPLICATE_CANDIDATES``), among those fetched since ``since``
+        or in the baseline."""
+        if fingerprint == 0:
+            return []
+        with self._lock:
+            rows = session.execute(select(ArticleRow.id, ArticleRow.simhash, ArticleRow.fetched_at,
+                                          ArticleRow.is_baseline)
+                                   .where(ArticleRow.id > self._max_id - self.OVERLAP,
+                                          ArticleRow.duplicate_of_id.is_(None)))
+            for art_id, simhash, fetched_at, baseline in rows:
+                if simhash:
+                    self._rows[art_id] = (simhash, None if baseline else _aware(fetched_at))
+                self._max_id = max(self._max_id, art_id)
+            since = _aware(since)
+            if self._pruned_before is None or since - self._pruned_before > timedelta(hours=1):
+                self._rows = {i: v for i, v in self._rows.items() if v[1] is None or v[1] >= since}
+                self._pruned_before = since
+            mask = (1 << 64) - 1
+            close = sorted((d, i) for i, (h, at) in self._rows.items()
+                           if (d := ((fingerprint ^ h) & mask).bit_count()) <= CANDIDATE_BITS
+                           and (at is None or at >= since))
+            return close[:MAX_DUPLICATE_CANDIDATES]
+
+
+def _aware(moment: datetime) -> datetime:
+    """``moment`` as an aware datetime (SQLite returns naive UTC)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def article_sketches(session: Session, ids: Iterable[int]) -> dict[int, bytes]:
+    """The stored sketch of each article (computed from its text for rows stored before sketches
+    existed; an article with neither is left out)."""
+    ids = sorted(set(ids))
+    if not ids:
+        return {}
+    out: dict[int, bytes] = {}
+    missing: list[int] = []
+    for art_id, sketch in session.execute(select(ArticleRow.id, ArticleRow.sketch).where(ArticleRow.id.in_(ids))):
+        if sketch:
+            out[art_id] = bytes(sketch)
+        else:
+            missing.append(art_id)
+    if missing:
+        for art_id, text in session.execute(select(ArticleRow.id, ArticleRow.text).where(
+                ArticleRow.id.in_(missing), ArticleRow.text.is_not(None))):
+            out[art_id] = fingerprint(text).sketch
+    return out
 
 
 def add_article(session: Session, article: Article, *, source_name: str | None, content_hash: str,
                 fingerprint: int, now: datetime, baseline: bool = False, on_topic: bool = True,
-                duplicate_of: ArticleRow | None = None) -> ArticleRow:
+                duplicate_of: ArticleRow | None = None, sketch: bytes | None = None) -> ArticleRow:
     row = ArticleRow(url=article.url, outlet=article.outlet, source_name=source_name, title=article.title,
                      published_at=article.published, fetched_at=now, text=article.text,
-                     content_hash=content_hash, simhash=fingerprint, is_baseline=baseline,
-                     on_topic=on_topic, duplicate_of_id=duplicate_of.id if duplicate_of else None)
+                     content_hash=content_hash, simhash=fingerprint, sketch=sketch or None,
+                     is_baseline=baseline, on_topic=on_topic,
+                     duplicate_of_id=duplicate_of.id if duplicate_of else None)
     session.add(row)
     session.flush()
     return row
@@ -140,6 +218,11 @@ def _position_previous(row: PositionRow) -> Previous:
                     outlet=row.article.outlet, seen_at=_when(row), published=row.article.published_at)
 
 
+#: Loads a claim's article without its body: a Previous needs only these columns.
+def _with_article(relationship_attr: Any) -> Any:
+    return joinedload(relationship_attr).load_only(ArticleRow.url, ArticleRow.outlet, ArticleRow.published_at)
+
+
 def _newest_first(rows: Iterable[FigureRow | PositionRow]) -> list:
     """Newest article first; within one article, text order (its first statement leads)."""
     return sorted(rows, key=lambda r: (-r.observed_at.timestamp(), r.id))
@@ -150,7 +233,7 @@ def known_figures_for(session: Session, keys: Iterable[str]) -> dict[str, list[P
     keys = sorted(set(keys))
     out: dict[str, list[Previous]] = {}
     if keys:
-        for row in _newest_first(session.scalars(select(FigureRow).options(joinedload(FigureRow.article)).where(FigureRow.key.in_(keys)))):
+        for row in _newest_first(session.scalars(select(FigureRow).options(_with_article(FigureRow.article)).where(FigureRow.key.in_(keys)))):
             out.setdefault(row.key, []).append(_figure_previous(row))
     return out
 
@@ -160,26 +243,21 @@ def known_figures_by_base(session: Session, base_keys: Iterable[str]) -> dict[st
     base_keys = sorted(set(base_keys))
     out: dict[str, list[Previous]] = {}
     if base_keys:
-        rows = session.scalars(select(FigureRow).options(joinedload(FigureRow.article)).where(FigureRow.base_key.in_(base_keys)))
+        rows = session.scalars(select(FigureRow).options(_with_article(FigureRow.article)).where(FigureRow.base_key.in_(base_keys)))
         for row in _newest_first(rows):
             out.setdefault(row.base_key, []).append(_figure_previous(row))
     return out
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def known_figures_by_subject(session: Session, subjects: Iterable[str]) -> dict[str, list[Previous]]:
     """Observations of each ``subject|unit kind`` under any metric, newest first."""
+    subjects = sorted(set(subjects))
     out: dict[str, list[Previous]] = {}
-    for wanted in sorted(set(subjects)):
-        subject, kind = wanted.rsplit("|", 1)
-        pattern = f"{_like_escape(subject)}|%|{_like_escape(kind)}"
-        rows = session.scalars(select(FigureRow).options(joinedload(FigureRow.article))
-                               .where(FigureRow.base_key.like(pattern, escape="\\")))
+    if subjects:
+        rows = session.scalars(select(FigureRow).options(_with_article(FigureRow.article))
+                               .where(FigureRow.subject_key.in_(subjects)))
         for row in _newest_first(rows):
-            out.setdefault(wanted, []).append(_figure_previous(row))
+            out.setdefault(row.subject_key, []).append(_figure_previous(row))
     return out
 
 
@@ -187,26 +265,45 @@ def known_positions_for(session: Session, keys: Iterable[str]) -> dict[str, list
     keys = sorted(set(keys))
     out: dict[str, list[Previous]] = {}
     if keys:
-        for row in _newest_first(session.scalars(select(PositionRow).options(joinedload(PositionRow.article)).where(PositionRow.key.in_(keys)))):
+        for row in _newest_first(session.scalars(select(PositionRow).options(_with_article(PositionRow.article)).where(PositionRow.key.in_(keys)))):
             out.setdefault(row.key, []).append(_position_previous(row))
     return out
 
 
-def articles_stating(session: Session, unit: str, value: float, tolerance: float, since: datetime,
-                     exclude_id: int) -> list[ArticleRow]:
-    """Articles seen since ``since`` (or in the baseline) that state ``value`` in ``unit``."""
-    low, high = sorted((value * (1 - tolerance), value * (1 + tolerance)))
-    ids = session.scalars(select(FigureRow.article_id).join(ArticleRow).where(
-        FigureRow.unit == unit, FigureRow.value.between(low, high), FigureRow.article_id != exclude_id,
-        or_(ArticleRow.fetched_at >= since, ArticleRow.is_baseline.is_(True))).distinct().limit(20))
-    return [a for a in (session.get(ArticleRow, i) for i in ids) if a is not None]
+#: At most this many articles per figure are checked for having stated its value before.
+MAX_STATING_ARTICLES = 20
+
+
+def articles_stating(session: Session, wanted: Sequence[tuple[str, float, float]], since: datetime,
+                     exclude_id: int) -> list[list[int]]:
+    """For each ``(unit, low, high)``: up to ``MAX_STATING_ARTICLES`` of the newest articles seen
+    since ``since`` (or in the baseline) that state a value in that range in that unit, as ids.
+    One query: a scan of the covering index ``ix_figures_unit_value`` per range."""
+    out: list[list[int]] = [[] for _ in wanted]
+    if not wanted:
+        return out
+    baseline = select(ArticleRow.id).where(ArticleRow.is_baseline.is_(True)).scalar_subquery()
+    parts = []
+    for i, (unit, a, b) in enumerate(wanted):
+        low, high = sorted((a, b))
+        parts.append(select(literal(i).label("i"), FigureRow.article_id)
+                     .where(FigureRow.unit == unit, FigureRow.value.between(low, high),
+                            FigureRow.article_id != exclude_id,
+                            or_(FigureRow.observed_at >= since, FigureRow.article_id.in_(baseline)))
+                     .group_by(FigureRow.article_id).order_by(FigureRow.article_id.desc())
+                     .limit(MAX_STATING_ARTICLES).subquery().select())
+    for i, art_id in session.connection().execute(union_all(*parts) if len(parts) > 1 else parts[0]):
+        out[i].append(art_id)
+    return out
 
 
 def add_figures(session: Session, article: ArticleRow, figures: Sequence[tuple[str, str, Figure]],
                 now: datetime) -> None:
     for key, base, f in figures:
         eq = f.equivalent
-        session.add(FigureRow(article_id=article.id, key=key[:500], base_key=base[:500], subject=f.subject[:300],
+        parts = base.split("|")
+        session.add(FigureRow(article_id=article.id, key=key[:500], base_key=base[:500],
+                              subject_key=f"{parts[0]}|{parts[-1]}"[:500], subject=f.subject[:300],
                               metric=f.metric[:300], value=f.value, value_max=f.value_max, unit=f.unit,
                               qualifier=f.qualifier.value, period=f.period, sentence=f.sentence,
                               equivalent_value=eq.value if eq else None, equivalent_unit=eq.unit if eq else None,

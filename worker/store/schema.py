@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String,
-                        Text, UniqueConstraint)
+from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary,
+                        String, Text, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -67,18 +67,21 @@ class ArticleRow(Base):
     text: Mapped[str | None] = mapped_column(Text)  # pruned by retention; claims stay
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
     simhash: Mapped[int] = mapped_column(BigInteger, default=0)
-    is_baseline: Mapped[bool] = mapped_column(Boolean, default=False)
+    sketch: Mapped[bytes | None] = mapped_column(LargeBinary)  # dedup.fingerprint; kept when text is pruned
+    is_baseline: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"))
     on_topic: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class FigureRow(Base):
     __tablename__ = "figures"
-    __table_args__ = (Index("ix_figures_key_observed", "key", "observed_at"),)
+    __table_args__ = (Index("ix_figures_key_observed", "key", "observed_at"),
+                      Index("ix_figures_unit_value", "unit", "value", "observed_at", "article_id"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(500))
     base_key: Mapped[str] = mapped_column(String(500), index=True)  # the key without the period
+    subject_key: Mapped[str | None] = mapped_column(String(500), index=True)  # subject|unit kind
     subject: Mapped[str] = mapped_column(String(300), default="")
     metric: Mapped[str] = mapped_column(String(300), default="")
     value: Mapped[float] = mapped_column(Float)
