@@ -62,3 +62,14 @@ def test_fingerprint_gives_the_simhash_and_an_ascending_sketch() -> None:
     hashes = [fp.sketch[i:i + 8] for i in range(0, len(fp.sketch), 8)]
     assert hashes == sorted(hashes) and len(hashes) == len(dedup.shingles(STORY))
     assert dedup.fingerprint("") == (0, b"")
+
+
+PINNED_STORY_SIMHASH = -8261672485591893310
+PINNED_OTHER_SIMHASH = 8368454985243584093
+
+
+def test_simhash_values_stay_those_of_stores_made_before() -> None:
+    """Fingerprints are stored: a change of algorithm would hide every earlier near-duplicate.
+    These values were computed by the first (pure Python) implementation."""
+    assert dedup.simhash(STORY) == PINNED_STORY_SIMHASH
+    assert dedup.simhash(OTHER) == PINNED_OTHER_SIMHASH
