@@ -269,18 +269,18 @@ def run_one(backend: str, url: str, sources: int, entries: int, workers: int, po
             list(warm.map(reader, ["워밍업 1만 원."] * claim_processes * 2))
     pipeline.ensure_baseline()  # loads Kiwi too: not part of the pass
 
-    samples: list[tuple[int, float]] = []
+    # (articles done, RSS MB, seconds since the start) at each quarter of the pass
+    samples: list[tuple[int, float, float]] = []
     done = threading.Event()
+    total = sources * entries
 
     def sample() -> None:
-        marks = {2500, 5000, 7500, 10000}
-        while not done.wait(0.2):
+        marks = sorted({max(1, total * q // 4) for q in (1, 2, 3, 4)})
+        while marks and not done.wait(0.2):
             n = int(metrics.value("policywatch_articles_total", status="new")
                     + metrics.value("policywatch_articles_total", status="duplicate"))
-            hit = [m for m in marks if n >= m]
-            for m in hit:
-                samples.append((m, rss_mb()))
-                marks.discard(m)
+            while marks and n >= marks[0]:
+                samples.append((marks.pop(0), rss_mb(), time.perf_counter() - wall0))
 
     sampler = threading.Thread(target=sample, daemon=True)
     rss_before = rss_mb()
@@ -298,9 +298,11 @@ def run_one(backend: str, url: str, sources: int, entries: int, workers: int, po
         prof.disable()
         prof.dump_stats(profile)
     wall, cpu = time.perf_counter() - wall0, cpu_seconds() - cpu0
-    peak = peak_mb()
     done.set()
     sampler.join()
+    if len(samples) < 4:  # the last quarter ended after the sampler's last look
+        samples.append((total, rss_mb(), wall))
+    peak = peak_mb()
     with db.session() as session:
         counts = queries.counts(session)
     # every page read goes through extraction and claims; a near-duplicate is then stored as such
@@ -336,14 +338,19 @@ def pg_database() -> tuple[str, Any]:
 
 def table(rows: list[dict[str, Any]]) -> str:
     head = (f"{'store':10} {'workers':>7} {'articles':>8} {'wall s':>8} {'art/s':>7} {'CPU s/art':>9} "
-            f"{'peak MB':>8} {'RSS MB @2.5k/5k/7.5k/10k':>26} {'dup':>5} {'fail':>4} {'figures':>7} {'positions':>9} "
-            f"{'alerts':>6}")
+            f"{'peak MB':>8} {'RSS MB at 1/4,2/4,3/4,4/4':>26} {'art/s in each quarter':>22} {'dup':>5} {'fail':>4} "
+            f"{'figures':>7} {'positions':>9} {'alerts':>6}")
     lines = [head, "-" * len(head)]
     for r in rows:
-        marks = "/".join(f"{mb:.0f}" for _, mb in sorted(r["rss_marks"])) or "-"
+        marks = sorted(r["rss_marks"])
+        rss = "/".join(f"{mb:.0f}" for _, mb, _ in marks) or "-"
+        rates, last_n, last_t = [], 0, 0.0
+        for n, _, t in marks:
+            rates.append(f"{(n - last_n) / (t - last_t):.1f}" if t > last_t else "-")
+            last_n, last_t = n, t
         lines.append(f"{r['backend']:10} {r['workers']:>7} {r['articles']:>8} {r['wall_s']:>8.1f} {r['per_s']:>7.1f} "
-                     f"{r['cpu_per_article']:>9.4f} {r['peak_rss_mb']:>8.0f} {marks:>26} {r['duplicates']:>5} "
-                     f"{r['failed_pages']:>4} {r['figures']:>7} {r['positions']:>9} {r['alerts']:>6}")
+                     f"{r['cpu_per_article']:>9.4f} {r['peak_rss_mb']:>8.0f} {rss:>26} {'/'.join(rates) or '-':>22} "
+                     f"{r['duplicates']:>5} {r['failed_pages']:>4} {r['figures']:>7} {r['positions']:>9} {r['alerts']:>6}")
     return "\n".join(lines)
 
 

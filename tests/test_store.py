@@ -39,8 +39,10 @@ def test_claims_round_trip_newest_first(database_url: str) -> None:
                                 content_hash="h2", fingerprint=2, now=t2)
         queries.add_figures(s, b, [("h100|가격|money|", "h100|가격|money", fig.__class__(**{**fig.__dict__, "value": 5e7}))], t2)
     with db.session() as s:
-        known = queries.known_figures_for(s, ["h100|가격|money|"])["h100|가격|money|"]
-        assert [k.value for k in known] == [5e7, 4e7] and known[0].outlet == "B"
+        (latest,) = queries.latest_figures_for(s, ["h100|가격|money|"])["h100|가격|money|"]
+        assert latest.value == 5e7 and latest.outlet == "B" and latest.seen_at is not None
+        by_base = queries.known_figures_by_base(s, ["h100|가격|money"])["h100|가격|money"]
+        assert [k.value for k in by_base] == [5e7]  # the newest of the one period (none)
         (p,) = queries.known_positions_for(s, ["개인정보보호위원회|딥시크"])["개인정보보호위원회|딥시크"]
         assert p.stance is Stance.OPPOSE and p.actor == "개인정보위"
         (history,) = [h for h in queries.claim_history(s, subject="H100")]
@@ -178,3 +180,45 @@ def test_articles_stating_each_range_newest_first_within_the_window(db: Database
     with db.session() as s:
         (ids,) = queries.articles_stating(s, [("PERSON", 9, 9)], now - timedelta(days=7), me)
     assert len(ids) == many and ids == sorted(ids, reverse=True)
+
+
+def test_known_claim_queries_return_what_comparison_needs(db: Database) -> None:
+    """latest_figures_for: every value of the newest article under a key, in text order;
+    by_base: the newest observation of each period; by_subject: each distinct value once, newest
+    observation; positions: the newest stance."""
+    from datetime import timedelta
+
+    t0 = datetime(2025, 1, 1, tzinfo=UTC)
+    base = Figure(value=0, unit="KRW", qualifier=Qualifier.EXACT, subject="s", metric="m", sentence="")
+
+    def fig(value: float, period: str | None = None, sentence: str = "") -> Figure:
+        return base.__class__(**{**base.__dict__, "value": value, "period": period, "sentence": sentence})
+
+    def article(n: int, days: int, figures: list[tuple[str, str, Figure]], stance: Stance | None = None) -> None:
+        with db.session() as s:
+            row = queries.add_article(s, Article(url=f"u{n}", title="t", text="x", outlet=f"o{n}"), source_name=None,
+                                      content_hash=f"h{n}", fingerprint=n, now=t0 + timedelta(days=days))
+            queries.add_figures(s, row, figures, t0 + timedelta(days=days))
+            if stance is not None:
+                queries.add_positions(s, row, [("a|t", Position(actor="a", target="t", stance=stance,
+                                                                modality=Modality.DONE, sentence=str(n)))],
+                                      t0 + timedelta(days=days))
+
+    article(1, 0, [("x|m|money|", "x|m|money", fig(1e8)), ("x|m|money|2024", "x|m|money", fig(5e7, "2024"))],
+            Stance.OPPOSE)
+    article(2, 1, [("x|m|money|", "x|m|money", fig(2e8, sentence="first")),
+                   ("x|m|money|", "x|m|money", fig(3e8, sentence="second")),
+                   ("x|n|money|", "x|n|money", fig(1e8))], Stance.SUPPORT)
+    article(3, 2, [("x|m|money|2024", "x|m|money", fig(6e7, "2024"))])
+    with db.session() as s:
+        latest = queries.latest_figures_for(s, ["x|m|money|", "x|m|money|2024", "nothing"])
+        assert [(p.value, p.sentence, p.outlet) for p in latest["x|m|money|"]] == [(2e8, "first", "o2"),
+                                                                                 (3e8, "second", "o2")]
+        assert [p.value for p in latest["x|m|money|2024"]] == [6e7] and "nothing" not in latest
+        by_base = queries.known_figures_by_base(s, ["x|m|money"])["x|m|money"]
+        assert [(p.period, p.value) for p in by_base] == [("2024", 6e7), (None, 2e8)]
+        values = [p.value for p in queries.known_figures_by_subject(s, ["x|money"])["x|money"]]
+        assert sorted(values) == [5e7, 6e7, 1e8, 2e8, 3e8]  # 1e8 was stated twice: once here
+        assert values[0] == 6e7  # newest first
+        (pos,) = queries.known_positions_for(s, ["a|t"])["a|t"]
+        assert pos.stance is Stance.SUPPORT and pos.sentence == "2"

@@ -113,8 +113,8 @@ def compare_figures(figures: Sequence[tuple[str, str, Figure]],
                     known_by_subject: Mapping[str, Sequence[Previous]] | None = None) -> list[Change]:
     """One change per key among ``figures`` (each ``(key, base_key, figure)``), in text order.
 
-    ``known`` maps a key to its observations, newest first; ``known_by_base`` maps a base key to
-    observations of every period. A key some figure of the article restates is restated as a
+    ``known`` maps a key to the observations of the newest article that stated it (in text
+    order); ``known_by_base`` maps a base key to the newest observation of each period. A key some figure of the article restates is restated as a
     whole: the article's other numbers under that key are differences or background, not news.
     ``known_by_subject`` maps ``subject|unit kind`` to that subject's observations under any
     metric: a value already known for the subject is a restatement worded with another metric

@@ -204,11 +204,12 @@ class Pipeline:
 
     def _compare(self, session: Session, figures: Sequence[tuple[str, str, Any]],
                  positions: Sequence[tuple[str, Any]]) -> list[Change]:
-        known_f = queries.known_figures_for(session, [k for k, _, _ in figures])
-        known_b = queries.known_figures_by_base(session, [b for _, b, _ in figures])
-        # only keys nothing is known under can be a restatement worded with another metric
-        known_s = queries.known_figures_by_subject(
-            session, [compare.subject_of(b) for k, b, _ in figures if k not in known_f])
+        known_f = queries.latest_figures_for(session, [k for k, _, _ in figures])
+        # only keys nothing is known under can be new: a restatement worded with another metric,
+        # or a figure for a new period
+        unknown = [(k, b) for k, b, _ in figures if k not in known_f]
+        known_b = queries.known_figures_by_base(session, [b for _, b in unknown])
+        known_s = queries.known_figures_by_subject(session, [compare.subject_of(b) for _, b in unknown])
         known_p = queries.known_positions_for(session, [k for k, _ in positions])
         parent_keys: dict[str, list[tuple[str, str]]] = {}
         for key, pos in positions:

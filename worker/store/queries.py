@@ -3,13 +3,15 @@ values (or rows where the caller must update them) back."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+import math
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 from sqlalchemy import func, literal, or_, select, union_all
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased
 
 from worker.dedup import CANDIDATE_BITS, distance, fingerprint, is_candidate, same_story_sketch
 from worker.model import (Article, Figure, Modality, Position, Previous, Quantity, Qualifier, Source,
@@ -105,20 +107,22 @@ def find_duplicate(session: Session, url: str, content_hash: str, fingerprint: i
 class RecentFingerprints:
     """The SimHash of every article that can still be found as a near-duplicate (not itself a
     duplicate, fetched within the window or part of the baseline), kept in memory and topped up
-    from the database by id, so that each new article costs one small query instead of reading
-    the whole window. Thread-safe.
+    from the database by id, so that each new article costs one small query and one vectorised
+    distance computation instead of reading the whole window. Thread-safe.
 
     Ids are assigned when a row is inserted but become visible when it commits, so on PostgreSQL a
     lower id can appear after a higher one: each top-up re-reads the last ``OVERLAP`` ids.
     """
 
-    OVERLAP = 512
+    OVERLAP = 64  # far more than the transactions that can be in flight at once
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._rows: dict[int, tuple[int, datetime | None]] = {}  # id -> (simhash, fetched_at; None: baseline)
+        self._seen: set[int] = set()
+        self._ids = np.zeros(0, dtype=np.int64)
+        self._hashes = np.zeros(0, dtype=np.uint64)
+        self._times = np.zeros(0, dtype=np.float64)  # fetched_at as a timestamp; +inf for the baseline
         self._max_id = 0
-        self._pruned_before: datetime | None = None
 
     def closest(self, session: Session, fingerprint: int, since: datetime) -> list[tuple[int, int]]:
         """``(distance, id)`` of the nearest candidates for an article with ``fingerprint``,
@@ -127,22 +131,28 @@ class RecentFingerprints:
         if fingerprint == 0:
             return []
         with self._lock:
-            rows = session.execute(select(ArticleRow.id, ArticleRow.simhash, ArticleRow.fetched_at,
-                                          ArticleRow.is_baseline)
-                                   .where(ArticleRow.id > self._max_id - self.OVERLAP,
-                                          ArticleRow.duplicate_of_id.is_(None)))
-            for art_id, simhash, fetched_at, baseline in rows:
-                if simhash:
-                    self._rows[art_id] = (simhash, None if baseline else _aware(fetched_at))
-                self._max_id = max(self._max_id, art_id)
-            since = _aware(since)
-            if self._pruned_before is None or since - self._pruned_before > timedelta(hours=1):
-                self._rows = {i: v for i, v in self._rows.items() if v[1] is None or v[1] >= since}
-                self._pruned_before = since
-            mask = (1 << 64) - 1
-            close = sorted((d, i) for i, (h, at) in self._rows.items()
-                           if (d := ((fingerprint ^ h) & mask).bit_count()) <= CANDIDATE_BITS
-                           and (at is None or at >= since))
+            rows = session.connection().execute(
+                select(ArticleRow.id, ArticleRow.simhash, ArticleRow.fetched_at, ArticleRow.is_baseline)
+                .where(ArticleRow.id > self._max_id - self.OVERLAP, ArticleRow.duplicate_of_id.is_(None)))
+            new = [(i, h, math.inf if baseline else _aware(at).timestamp())
+                   for i, h, at, baseline in rows if i not in self._seen and h]
+            if new:
+                ids, hashes, times = zip(*new)
+                self._seen.update(ids)
+                self._max_id = max(self._max_id, *ids)
+                self._ids = np.concatenate([self._ids, np.array(ids, dtype=np.int64)])
+                self._hashes = np.concatenate([self._hashes, np.array(hashes, dtype=np.int64).view(np.uint64)])
+                self._times = np.concatenate([self._times, np.array(times, dtype=np.float64)])
+            start = _aware(since).timestamp()
+            live = self._times >= start
+            if not live.all() and (~live).sum() > len(live) // 4:  # forget what left the window
+                self._seen.difference_update(self._ids[~live].tolist())
+                self._ids, self._hashes, self._times = self._ids[live], self._hashes[live], self._times[live]
+                live = live[live]
+            mine = np.array([fingerprint], dtype=np.int64).view(np.uint64)[0]
+            dist = np.bitwise_count(self._hashes ^ mine)
+            hits = np.flatnonzero((dist <= CANDIDATE_BITS) & live)
+            close = sorted(zip(dist[hits].tolist(), self._ids[hits].tolist()))
             return close[:MAX_DUPLICATE_CANDIDATES]
 
 
@@ -198,74 +208,90 @@ def prune_article_texts(session: Session, older_than: datetime) -> int:
 
 # --- claims ----------------------------------------------------------------------------------
 
-def _when(row: FigureRow | PositionRow) -> datetime | None:
-    return row.observed_at
+_FIGURE_COLUMNS = (FigureRow.id, FigureRow.key, FigureRow.base_key, FigureRow.subject_key, FigureRow.sentence,
+                   FigureRow.value, FigureRow.unit, FigureRow.qualifier, FigureRow.period, FigureRow.observed_at,
+                   FigureRow.equivalent_value, FigureRow.equivalent_unit, FigureRow.equivalent_qualifier,
+                   ArticleRow.url, ArticleRow.outlet, ArticleRow.published_at)
+_POSITION_COLUMNS = (PositionRow.id, PositionRow.key, PositionRow.sentence, PositionRow.stance, PositionRow.modality,
+                     PositionRow.actor, PositionRow.actor_text, PositionRow.observed_at,
+                     ArticleRow.url, ArticleRow.outlet, ArticleRow.published_at)
 
 
-def _figure_previous(row: FigureRow) -> Previous:
+def _figure_previous(row: Any) -> Previous:
     equivalent = None
     if row.equivalent_value is not None and row.equivalent_unit:
-        equivalent = Quantity(row.equivalent_value, row.equivalent_unit,
-                              Qualifier(row.equivalent_qualifier or "exact"))
-    return Previous(source=row.article.url, sentence=row.sentence, value=row.value, unit=row.unit,
-                    qualifier=Qualifier(row.qualifier), period=row.period, outlet=row.article.outlet,
-                    seen_at=_when(row), equivalent=equivalent, published=row.article.published_at)
+        equivalent = Quantity(row.equivalent_value, row.equivalent_unit, Qualifier(row.equivalent_qualifier or "exact"))
+    return Previous(source=row.url, sentence=row.sentence, value=row.value, unit=row.unit,
+                    qualifier=Qualifier(row.qualifier), period=row.period, outlet=row.outlet,
+                    seen_at=row.observed_at, equivalent=equivalent, published=row.published_at)
 
 
-def _position_previous(row: PositionRow) -> Previous:
-    return Previous(source=row.article.url, sentence=row.sentence, stance=Stance(row.stance),
+def _position_previous(row: Any) -> Previous:
+    return Previous(source=row.url, sentence=row.sentence, stance=Stance(row.stance),
                     modality=Modality(row.modality), actor=row.actor_text or row.actor,
-                    outlet=row.article.outlet, seen_at=_when(row), published=row.article.published_at)
+                    outlet=row.outlet, seen_at=row.observed_at, published=row.published_at)
 
 
-#: Loads a claim's article without its body: a Previous needs only these columns.
-def _with_article(relationship_attr: Any) -> Any:
-    return joinedload(relationship_attr).load_only(ArticleRow.url, ArticleRow.outlet, ArticleRow.published_at)
+def _newest(session: Session, table: Any, columns: Sequence[Any], where: Any,
+            partition: Sequence[Any]) -> list[Any]:
+    """The newest row of each ``partition`` group among those matching ``where``, as plain rows
+    (newest first; within one article, in text order). The database ranks them, so a claim with a
+    long history costs one index scan, not one object per observation."""
+    rank = func.row_number().over(partition_by=list(partition),
+                                  order_by=(table.observed_at.desc(), table.id)).label("rank")
+    inner = select(*columns, rank).join(ArticleRow, ArticleRow.id == table.article_id).where(where).subquery()
+    rows = session.connection().execute(select(inner).where(inner.c.rank == 1)).all()
+    return sorted(rows, key=lambda r: (-_aware(r.observed_at).timestamp(), r.id))
 
 
-def _newest_first(rows: Iterable[FigureRow | PositionRow]) -> list:
-    """Newest article first; within one article, text order (its first statement leads)."""
-    return sorted(rows, key=lambda r: (-r.observed_at.timestamp(), r.id))
-
-
-def known_figures_for(session: Session, keys: Iterable[str]) -> dict[str, list[Previous]]:
-    """Observations under each key, newest first."""
+def latest_figures_for(session: Session, keys: Iterable[str]) -> dict[str, list[Previous]]:
+    """For each key, what its newest article said under it (every value that article gave, in
+    text order): the value a new figure is compared with."""
     keys = sorted(set(keys))
     out: dict[str, list[Previous]] = {}
     if keys:
-        for row in _newest_first(session.scalars(select(FigureRow).options(_with_article(FigureRow.article)).where(FigureRow.key.in_(keys)))):
+        newest = aliased(FigureRow)
+        latest = select(func.max(newest.observed_at)).where(newest.key == FigureRow.key).scalar_subquery()
+        rows = session.connection().execute(
+            select(*_FIGURE_COLUMNS).join(ArticleRow, ArticleRow.id == FigureRow.article_id)
+            .where(FigureRow.key.in_(keys), FigureRow.observed_at == latest)
+            .order_by(FigureRow.id))
+        for row in rows:
             out.setdefault(row.key, []).append(_figure_previous(row))
     return out
 
 
 def known_figures_by_base(session: Session, base_keys: Iterable[str]) -> dict[str, list[Previous]]:
-    """Observations under each base key (every period), newest first."""
+    """Under each base key, the newest observation of each period (newest first): what a figure
+    for a new period takes over from."""
     base_keys = sorted(set(base_keys))
     out: dict[str, list[Previous]] = {}
     if base_keys:
-        rows = session.scalars(select(FigureRow).options(_with_article(FigureRow.article)).where(FigureRow.base_key.in_(base_keys)))
-        for row in _newest_first(rows):
+        for row in _newest(session, FigureRow, _FIGURE_COLUMNS, FigureRow.base_key.in_(base_keys),
+                           (FigureRow.base_key, FigureRow.period)):
             out.setdefault(row.base_key, []).append(_figure_previous(row))
     return out
 
 
 def known_figures_by_subject(session: Session, subjects: Iterable[str]) -> dict[str, list[Previous]]:
-    """Observations of each ``subject|unit kind`` under any metric, newest first."""
+    """Each value known for a ``subject|unit kind`` under any metric and period, newest
+    observation of each value first."""
     subjects = sorted(set(subjects))
     out: dict[str, list[Previous]] = {}
     if subjects:
-        rows = session.scalars(select(FigureRow).options(_with_article(FigureRow.article))
-                               .where(FigureRow.subject_key.in_(subjects)))
-        for row in _newest_first(rows):
+        for row in _newest(session, FigureRow, _FIGURE_COLUMNS, FigureRow.subject_key.in_(subjects),
+                           (FigureRow.subject_key, FigureRow.unit, FigureRow.value, FigureRow.equivalent_unit,
+                            FigureRow.equivalent_value)):
             out.setdefault(row.subject_key, []).append(_figure_previous(row))
     return out
 
 
 def known_positions_for(session: Session, keys: Iterable[str]) -> dict[str, list[Previous]]:
+    """The newest stance known under each key."""
     keys = sorted(set(keys))
     out: dict[str, list[Previous]] = {}
     if keys:
-        for row in _newest_first(session.scalars(select(PositionRow).options(_with_article(PositionRow.article)).where(PositionRow.key.in_(keys)))):
+        for row in _newest(session, PositionRow, _POSITION_COLUMNS, PositionRow.key.in_(keys), (PositionRow.key,)):
             out.setdefault(row.key, []).append(_position_previous(row))
     return out
 
