@@ -1,0 +1,81 @@
+"""The queries an article runs while it is compared use indexes, on SQLite and PostgreSQL.
+
+Every SELECT the pipeline sends while processing an article (duplicate check, known claims,
+related stories, outbox) is captured and explained. SQLite's plan must not SCAN a claims or
+articles table; PostgreSQL, asked with sequential scans disabled (its planner rightly prefers
+them on tables this small), must not fall back to one. A full scan here would make every article
+slower as the store grows.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+
+from tests.test_pipeline import make_pipeline
+from worker.claims.lexicon import Lexicon
+from worker.documents import read_document
+
+REPLAY = Path(__file__).resolve().parent / "fixtures" / "replay"
+BIG_TABLES = ("articles", "figures", "positions", "alerts", "deliveries")
+
+
+def _explain(conn: Any, dialect: str, statement: str, params: Any) -> Any:
+    if dialect == "sqlite":
+        rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params).fetchall()
+        return "\n".join(str(r[-1]) for r in rows)
+    return conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, params).scalar()[0]["Plan"]
+
+
+def _full_scans(plan: Any, dialect: str) -> list[str]:
+    if dialect == "sqlite":
+        # SEARCH is a bounded lookup; SCAN reads a whole table, or a whole index of it
+        return [line for line in plan.splitlines()
+                if (m := re.match(r"\s*SCAN (\w+?)(?:_\d+)?\b", line)) and m.group(1) in BIG_TABLES]
+    # a sequential scan, or an index scan with no condition on the index (it reads all of it)
+    found = []
+    nodes = [plan]
+    while nodes:
+        node = nodes.pop()
+        nodes.extend(node.get("Plans", []))
+        if node.get("Relation Name") not in BIG_TABLES:
+            continue
+        kind = node["Node Type"]
+        if kind == "Seq Scan" or (kind in ("Index Scan", "Index Only Scan") and "Index Cond" not in node):
+            found.append(f"{kind} on {node['Relation Name']} {node.get('Index Name', '')}".strip())
+    return found
+
+
+def test_comparison_queries_use_indexes(tmp_path: Path, lexicon: Lexicon, database_url: str) -> None:
+    pipeline, _sink = make_pipeline(tmp_path, lexicon, database_url)
+    pipeline.ensure_baseline()
+    docs = sorted(REPLAY.glob("*.txt"))
+    assert len(docs) >= 5
+    for path in docs[:-1]:
+        pipeline.process_article(read_document(path))
+    captured: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, params: Any, _context: Any, _many: bool) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            captured.append((statement, params))
+
+    engine = pipeline.db.engine
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        pipeline.process_article(read_document(docs[-1]))
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert len(captured) >= 5, captured
+    dialect = engine.dialect.name
+    problems = []
+    with engine.connect() as conn:
+        if dialect == "postgresql":
+            conn.execute(text("SET enable_seqscan = off"))
+        for statement, params in captured:
+            plan = _explain(conn, dialect, statement, params)
+            if scans := _full_scans(plan, dialect):
+                problems.append(f"{statement}\n{scans}")
+    pipeline.db.dispose()
+    assert not problems, "\n\n".join(problems)
