@@ -8,6 +8,10 @@ Commands that read a few documents (``extract``, ``replay``) stay in-process.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -20,10 +24,22 @@ from worker.settings import Settings
 _lexicon: Lexicon | None = None
 
 
-def _start(config_dir: str) -> None:
+def _start(config_dir: str, parent: int) -> None:
     global _lexicon
+    # A Ctrl-C or a service stop signals the whole process group: the parent decides when this
+    # process ends (it shuts the pool down after the article in hand), so ignore them here.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watch").start()
     _lexicon = load_lexicon(Path(config_dir))
     extract_claims("워밍업 문장입니다. 1만 원.", _lexicon)  # load Kiwi before the first article
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this process when its parent is gone (killed with SIGKILL, it cannot shut us down)."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 def _read(text: str) -> Claims:
@@ -37,7 +53,7 @@ class ClaimPool:
     def __init__(self, config_dir: Path, processes: int) -> None:
         # spawn, not fork: the parent has threads (scheduler, HTTP) and open database connections
         self._pool = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_start, initargs=(str(config_dir),))
+                                         initializer=_start, initargs=(str(config_dir), os.getpid()))
 
     def __call__(self, text: str) -> Claims:
         return self._pool.submit(_read, text).result()
