@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, literal, or_, select, union_all
+from sqlalchemy import bindparam, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from worker.dedup import CANDIDATE_BITS, distance, fingerprint, is_candidate, same_story_sketch
@@ -232,15 +232,36 @@ def _position_previous(row: Any) -> Previous:
                     outlet=row.outlet, seen_at=row.observed_at, published=row.published_at)
 
 
-def _newest(session: Session, table: Any, columns: Sequence[Any], where: Any,
-            partition: Sequence[Any]) -> list[Any]:
-    """The newest row of each ``partition`` group among those matching ``where``, as plain rows
-    (newest first; within one article, in text order). The database ranks them, so a claim with a
-    long history costs one index scan, not one object per observation."""
+# The statements below are built once: building a select with subqueries and aliases costs more
+# than running it on an indexed table. Lists of keys go in as expanding bound parameters.
+
+def _ranked(table: Any, columns: Sequence[Any], where: Any, partition: Sequence[Any]) -> Any:
+    """The newest row of each ``partition`` group among the rows matching ``where``."""
     rank = func.row_number().over(partition_by=list(partition),
                                   order_by=(table.observed_at.desc(), table.id)).label("rank")
     inner = select(*columns, rank).join(ArticleRow, ArticleRow.id == table.article_id).where(where).subquery()
-    rows = session.connection().execute(select(inner).where(inner.c.rank == 1)).all()
+    return select(inner).where(inner.c.rank == 1)
+
+
+_newer = aliased(FigureRow)
+_LATEST_FIGURES = (
+    select(*_FIGURE_COLUMNS).join(ArticleRow, ArticleRow.id == FigureRow.article_id)
+    .where(FigureRow.key.in_(bindparam("keys", expanding=True)),
+           FigureRow.observed_at == select(func.max(_newer.observed_at)).where(_newer.key == FigureRow.key)
+           .scalar_subquery())
+    .order_by(FigureRow.id))
+_NEWEST_PER_PERIOD = _ranked(FigureRow, _FIGURE_COLUMNS, FigureRow.base_key.in_(bindparam("keys", expanding=True)),
+                             (FigureRow.base_key, FigureRow.period))
+_SUBJECT_VALUES = (
+    select(FigureRow.subject_key, FigureRow.value, FigureRow.unit, FigureRow.qualifier, FigureRow.equivalent_value,
+           FigureRow.equivalent_unit, FigureRow.equivalent_qualifier)
+    .where(FigureRow.subject_key.in_(bindparam("keys", expanding=True))).distinct())
+_NEWEST_POSITIONS = _ranked(PositionRow, _POSITION_COLUMNS, PositionRow.key.in_(bindparam("keys", expanding=True)),
+                            (PositionRow.key,))
+
+
+def _newest_first(rows: Iterable[Any]) -> list[Any]:
+    """Newest article first; within one article, in text order."""
     return sorted(rows, key=lambda r: (-_aware(r.observed_at).timestamp(), r.id))
 
 
@@ -250,13 +271,7 @@ def latest_figures_for(session: Session, keys: Iterable[str]) -> dict[str, list[
     keys = sorted(set(keys))
     out: dict[str, list[Previous]] = {}
     if keys:
-        newest = aliased(FigureRow)
-        latest = select(func.max(newest.observed_at)).where(newest.key == FigureRow.key).scalar_subquery()
-        rows = session.connection().execute(
-            select(*_FIGURE_COLUMNS).join(ArticleRow, ArticleRow.id == FigureRow.article_id)
-            .where(FigureRow.key.in_(keys), FigureRow.observed_at == latest)
-            .order_by(FigureRow.id))
-        for row in rows:
+        for row in session.connection().execute(_LATEST_FIGURES, {"keys": keys}):
             out.setdefault(row.key, []).append(_figure_previous(row))
     return out
 
@@ -267,22 +282,26 @@ def known_figures_by_base(session: Session, base_keys: Iterable[str]) -> dict[st
     base_keys = sorted(set(base_keys))
     out: dict[str, list[Previous]] = {}
     if base_keys:
-        for row in _newest(session, FigureRow, _FIGURE_COLUMNS, FigureRow.base_key.in_(base_keys),
-                           (FigureRow.base_key, FigureRow.period)):
+        for row in _newest_first(session.connection().execute(_NEWEST_PER_PERIOD, {"keys": base_keys})):
             out.setdefault(row.base_key, []).append(_figure_previous(row))
     return out
 
 
 def known_figures_by_subject(session: Session, subjects: Iterable[str]) -> dict[str, list[Previous]]:
-    """Each value known for a ``subject|unit kind`` under any metric and period, newest
-    observation of each value first."""
+    """Each value known for a ``subject|unit kind`` under any metric and period, once. These
+    observations tell only whether a value was known (value, unit, qualifier and equivalent are
+    set; not where it came from): a restatement under another metric wording raises nothing."""
     subjects = sorted(set(subjects))
     out: dict[str, list[Previous]] = {}
     if subjects:
-        for row in _newest(session, FigureRow, _FIGURE_COLUMNS, FigureRow.subject_key.in_(subjects),
-                           (FigureRow.subject_key, FigureRow.unit, FigureRow.value, FigureRow.equivalent_unit,
-                            FigureRow.equivalent_value)):
-            out.setdefault(row.subject_key, []).append(_figure_previous(row))
+        for row in session.connection().execute(_SUBJECT_VALUES, {"keys": subjects}):
+            equivalent = None
+            if row.equivalent_value is not None and row.equivalent_unit:
+                equivalent = Quantity(row.equivalent_value, row.equivalent_unit,
+                                      Qualifier(row.equivalent_qualifier or "exact"))
+            out.setdefault(row.subject_key, []).append(Previous(
+                source="", sentence="", value=row.value, unit=row.unit, qualifier=Qualifier(row.qualifier),
+                equivalent=equivalent))
     return out
 
 
@@ -291,13 +310,29 @@ def known_positions_for(session: Session, keys: Iterable[str]) -> dict[str, list
     keys = sorted(set(keys))
     out: dict[str, list[Previous]] = {}
     if keys:
-        for row in _newest(session, PositionRow, _POSITION_COLUMNS, PositionRow.key.in_(keys), (PositionRow.key,)):
+        for row in _newest_first(session.connection().execute(_NEWEST_POSITIONS, {"keys": keys})):
             out.setdefault(row.key, []).append(_position_previous(row))
     return out
 
 
 #: At most this many articles per figure are checked for having stated its value before.
 MAX_STATING_ARTICLES = 20
+_STATING: dict[int, Any] = {}  # the statement for n ranges, built on first use
+
+
+def _stating_statement(n: int) -> Any:
+    if n not in _STATING:
+        baseline = select(ArticleRow.id).where(ArticleRow.is_baseline.is_(True)).scalar_subquery()
+        parts = [select(literal(i).label("i"), FigureRow.article_id)
+                 .where(FigureRow.unit == bindparam(f"unit{i}"),
+                        FigureRow.value.between(bindparam(f"low{i}"), bindparam(f"high{i}")),
+                        FigureRow.article_id != bindparam("exclude"),
+                        or_(FigureRow.observed_at >= bindparam("since"), FigureRow.article_id.in_(baseline)))
+                 .group_by(FigureRow.article_id).order_by(FigureRow.article_id.desc())
+                 .limit(MAX_STATING_ARTICLES).subquery().select()
+                 for i in range(n)]
+        _STATING[n] = union_all(*parts) if n > 1 else parts[0]
+    return _STATING[n]
 
 
 def articles_stating(session: Session, wanted: Sequence[tuple[str, float, float]], since: datetime,
@@ -308,17 +343,10 @@ def articles_stating(session: Session, wanted: Sequence[tuple[str, float, float]
     out: list[list[int]] = [[] for _ in wanted]
     if not wanted:
         return out
-    baseline = select(ArticleRow.id).where(ArticleRow.is_baseline.is_(True)).scalar_subquery()
-    parts = []
+    params: dict[str, Any] = {"exclude": exclude_id, "since": since}
     for i, (unit, a, b) in enumerate(wanted):
-        low, high = sorted((a, b))
-        parts.append(select(literal(i).label("i"), FigureRow.article_id)
-                     .where(FigureRow.unit == unit, FigureRow.value.between(low, high),
-                            FigureRow.article_id != exclude_id,
-                            or_(FigureRow.observed_at >= since, FigureRow.article_id.in_(baseline)))
-                     .group_by(FigureRow.article_id).order_by(FigureRow.article_id.desc())
-                     .limit(MAX_STATING_ARTICLES).subquery().select())
-    for i, art_id in session.connection().execute(union_all(*parts) if len(parts) > 1 else parts[0]):
+        params[f"unit{i}"], (params[f"low{i}"], params[f"high{i}"]) = unit, sorted((a, b))
+    for i, art_id in session.connection().execute(_stating_statement(len(wanted)), params):
         out[i].append(art_id)
     return out
 
