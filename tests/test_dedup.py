@@ -73,3 +73,19 @@ def test_simhash_values_stay_those_of_stores_made_before() -> None:
     These values were computed by the first (pure Python) implementation."""
     assert dedup.simhash(STORY) == PINNED_STORY_SIMHASH
     assert dedup.simhash(OTHER) == PINNED_OTHER_SIMHASH
+
+
+def test_related_finds_exactly_the_sketches_over_the_threshold() -> None:
+    """``related`` (a vectorised bound, then the exact estimate) agrees with ``sketch_jaccard``
+    on every pair, for short texts (whole sets) and long ones."""
+    import pathlib
+    seeds = [p.read_text(encoding="utf-8") for p in sorted(pathlib.Path("seeds").glob("*.txt"))]
+    texts = [STORY, REWRITE, OTHER, FOLLOW_UP, "", *seeds]
+    for a, b in zip(seeds, seeds[1:]):
+        texts.append(a[: len(a) // 2] + b[len(b) // 2:])
+    sketches = {i: dedup.sketch(t) for i, t in enumerate(texts)}
+    for threshold in (0.05, 0.1, 0.3, 0.5):
+        for i, mine in sketches.items():
+            expected = {j for j, other in sketches.items()
+                        if mine and other and dedup.sketch_jaccard(mine, other) >= threshold}
+            assert dedup.related(mine, sketches, threshold) == expected, (i, threshold)

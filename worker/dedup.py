@@ -114,6 +114,33 @@ def sketch_jaccard(a: bytes | tuple[int, ...], b: bytes | tuple[int, ...]) -> fl
     return bisect_right(both, merged[lo]) / k
 
 
+def related(mine: bytes, others: dict[int, bytes], threshold: float) -> set[int]:
+    """The keys of ``others`` whose sketch's Jaccard estimate with ``mine`` reaches ``threshold``.
+
+    The estimate counts shared hashes among the k smallest of the union, so it is at most
+    (shared hashes) / k: one vectorised pass counts the shared hashes of every sketch, and only
+    those that could reach the threshold are estimated exactly."""
+    if not mine or not others:
+        return set()
+    ids = list(others)
+    arrays = [np.frombuffer(others[i], dtype=">u8") for i in ids]
+    sizes = np.array([len(a) for a in arrays])
+    if not sizes.all():
+        keep = sizes > 0
+        ids = [i for i, k in zip(ids, keep) if k]
+        arrays = [a for a, k in zip(arrays, keep) if k]
+        sizes = sizes[keep]
+        if not ids:
+            return set()
+    own = np.frombuffer(mine, dtype=">u8")
+    shared = np.add.reduceat(np.isin(np.concatenate(arrays), own, assume_unique=True),
+                             np.concatenate(([0], np.cumsum(sizes)[:-1])))
+    bound = shared / np.minimum(sizes, len(own))
+    decoded = sketch_hashes(mine)
+    return {i for i, most in zip(ids, bound.tolist())
+            if most >= threshold and sketch_jaccard(decoded, others[i]) >= threshold}
+
+
 def distance(a: int, b: int) -> int:
     """Hamming distance between two (signed) 64-bit fingerprints."""
     return bin((a ^ b) & ((1 << 64) - 1)).count("1")

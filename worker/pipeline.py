@@ -198,8 +198,7 @@ class Pipeline:
             wanted.append((figure.unit, figure.value * (1 - tolerance), figure.value * (1 + tolerance)))
         stating = queries.articles_stating(session, wanted, now - RELATED_STORY_WINDOW, article_id)
         sketches = queries.article_sketches(session, {i for ids in stating for i in ids})
-        mine = dedup.sketch_hashes(sketch)
-        related = {i for i, other in sketches.items() if dedup.sketch_jaccard(mine, other) >= RELATED_STORY_JACCARD}
+        related = dedup.related(sketch, sketches, RELATED_STORY_JACCARD)
         return {id(figure) for figure, ids in zip(figures, stating) if related.intersection(ids)}
 
     def _compare(self, session: Session, figures: Sequence[tuple[str, str, Any]],
