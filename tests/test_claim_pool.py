@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,11 @@ def test_pool_reads_the_same_claims(lexicon: Lexicon) -> None:
     pool = ClaimPool(CONFIG, 1)
     try:
         assert pool(text) == extract_claims(text, lexicon)
+        dated = "AI 예산 늘어\n과기정통부의 올해 AI 예산은 1조 원으로 지난해 8천억 원보다 늘었다."
+        when = datetime(2025, 3, 4, 9, 0, tzinfo=UTC)
+        read = pool(dated, when)
+        assert read == extract_claims(dated, lexicon, published=when)
+        assert {f.period for f in read.figures} == {"2025", "2024"}, read.figures
     finally:
         pool.close()
 

@@ -49,6 +49,7 @@ def test_all_well(site: FixtureServer, tmp_path: Path, database_url: str) -> Non
     assert "ok     source local-test: HTTP 200" in out and "entries" in out
     assert "ok     schema: at the newest migration" in out
     assert "ok     destination json://127.0.0.1" in out
+    assert "ok     alert queue: no alerts wait for a destination that is no longer configured" in out
     assert "all checks passed" in out
     assert not [r for r in site.requests if r.path == "/hook"], "doctor sends nothing"
 
@@ -90,3 +91,31 @@ def test_configuration_errors(site: FixtureServer, tmp_path: Path, sqlite_url: s
     assert "FAILED health settings:" in result.stdout and "health.listen" in result.stdout
     assert "FAILED retention settings:" in result.stdout and "article_text_days" in result.stdout
     assert "ok     destination console" in result.stdout
+
+
+def test_alerts_waiting_for_a_removed_destination_are_a_warning(site: FixtureServer, tmp_path: Path,
+                                                                database_url: str) -> None:
+    from datetime import UTC, datetime
+
+    from worker.store import outbox
+    from worker.store.db import Database
+
+    env = make_env(tmp_path, site, database_url, f"json://127.0.0.1:{site.port}/hook")
+    db = Database(database_url)
+    db.migrate()
+    try:
+        with db.session() as s:  # two alerts queued for a URL since removed from POLICYWATCH_NOTIFY_URLS
+            for i in range(2):
+                alert_id = outbox.insert_alert(s, key=f"k{i}", kind="figure", change="new", claim_key="c",
+                                               target=None, article_id=None, payload={}, created_at=datetime.now(UTC))
+                outbox.add_delivery(s, alert_id=alert_id, destination="0123456789abcdef",
+                                    label="json://127.0.0.1:1 #012345", state="pending",
+                                    next_attempt_at=datetime.now(UTC))
+    finally:
+        db.dispose()
+    result = doctor(env, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr  # a warning, not a failure
+    assert ("WARN   alert queue: 2 alerts wait for a destination that is no longer configured "
+            "(json://127.0.0.1:1 #012345); they resume if it returns, or run "
+            '"policywatch alerts --forget-removed" to drop them') in result.stdout.splitlines()
+    assert result.stdout.splitlines()[-1] == "all checks passed (1 warning: alert queue)"

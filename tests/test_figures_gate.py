@@ -11,6 +11,7 @@ a floor when the extractor gets better.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures" / "figures"
 SEEDS = HERE.parent / "seeds"
 HELDOUT = FIXTURES / "heldout"
+HELDOUT2 = FIXTURES / "heldout2"
+HELDOUT3 = FIXTURES / "heldout3"
 
 #: Floors, pinned a little under the scores measured when the gate was written (fixtures: P 1.000
 #: R 1.000 subject 0.974 metric 0.947 qualifier 1.000; seeds: P 1.000 R 1.000 subject 1.000 metric
@@ -32,11 +35,26 @@ HELDOUT = FIXTURES / "heldout"
 #: Held-out articles, measured when they were added: P 0.996 R 0.996 subject 0.674 metric 0.667
 #: qualifier 0.996 (before the attribution work of that change: P 0.988 R 0.962 subject 0.575 metric
 #: 0.583 qualifier 0.964). Attribution is the weak part; raise these as it improves.
+#: After the attribution rework (paragraph-scoped subjects, clause subjects, measure owners, lists,
+#: objects, purposes): fixtures and seeds 1.000 subject and metric; heldout subject 0.801 metric 0.808.
+#: heldout2 (six articles written for that rework and used while making it: optimistic) went from
+#: P 0.993 R 1.000 subject 0.736 metric 0.716 qualifier 0.966 to P 1.000 R 1.000 subject 0.946 metric
+#: 0.926. heldout3 (six articles written with heldout2, measured only before and after that work and
+#: never tuned on) is the honest number: P 0.993 R 0.952 subject 0.710 metric 0.717 qualifier 0.971
+#: before, P 0.993 R 0.952 subject 0.768 metric 0.804 qualifier 0.971 after.
 FLOORS = {
-    "fixtures": {"precision": 0.95, "recall": 0.95, "subject": 0.90, "metric": 0.90, "qualifier": 0.90},
-    "seeds": {"precision": 0.95, "recall": 0.95, "subject": 0.90, "metric": 0.90, "qualifier": 0.90},
-    "heldout": {"precision": 0.97, "recall": 0.97, "subject": 0.64, "metric": 0.63, "qualifier": 0.96},
+    "fixtures": {"precision": 0.95, "recall": 0.95, "subject": 0.95, "metric": 0.95, "qualifier": 0.90},
+    "seeds": {"precision": 0.95, "recall": 0.95, "subject": 0.95, "metric": 0.95, "qualifier": 0.90},
+    "heldout": {"precision": 0.97, "recall": 0.97, "subject": 0.77, "metric": 0.78, "qualifier": 0.96},
+    "heldout2": {"precision": 0.97, "recall": 0.97, "subject": 0.91, "metric": 0.89, "qualifier": 0.93},
+    "heldout3": {"precision": 0.97, "recall": 0.93, "subject": 0.74, "metric": 0.77, "qualifier": 0.95},
 }
+#: Periods of matched figures (``period_scores``): the share of gold periods found, the share of
+#: figures without one left without one. Measured with each article's own publication date:
+#: heldout 20/29 and 217/232 (its labels disagree on quarters named alone and on changes), heldout2
+#: 22/28 and 115/120 (two of its articles carry a date format the page reader does not know, so their
+#: 올해 / 내년 stay null), heldout3 32/41 and 82/97 (before relative periods: 9/29, 2/26, 6/41).
+PERIOD_FLOORS = {"heldout": (0.65, 0.91), "heldout2": (0.75, 0.93), "heldout3": (0.74, 0.82)}
 #: The units the contract names; a gold figure in another unit (m2, mw, sgd) matches on its value
 #: alone, as in ``../shared/eval/score.py``, since the contract leaves such units' words free.
 CONTRACT_UNITS = frozenset({"KRW", "USD", "CNY", "JPY", "EUR", "PCT", "PP", "PERSON", "COUNT", "YEAR", "MONTH",
@@ -97,13 +115,19 @@ def score(cases: list[tuple[str, list[Figure], list[dict[str, Any]]]]) -> tuple[
     return scores, notes
 
 
+def _published(case: dict[str, Any]) -> datetime | None:
+    """A fixture's publication time (``"published"``, ISO 8601), which dates its relative periods."""
+    return datetime.fromisoformat(case["published"]) if case.get("published") else None
+
+
 def _fixture_cases(lexicon: Lexicon) -> list[tuple[str, list[Figure], list[dict[str, Any]]]]:
     out = []
     for path in sorted(FIXTURES.glob("*.json")):
         if path.name == "seeds_gold.json":
             continue
         case = json.loads(path.read_text(encoding="utf-8"))
-        out.append((path.stem, extract_figures(normalize_text(case["text"]), lexicon), case["figures"]))
+        out.append((path.stem, extract_figures(normalize_text(case["text"]), lexicon, published=_published(case)),
+                    case["figures"]))
     return out
 
 
@@ -116,16 +140,20 @@ def _seed_cases(lexicon: Lexicon) -> list[tuple[str, list[Figure], list[dict[str
     return out
 
 
-def _heldout_cases(lexicon: Lexicon) -> list[tuple[str, list[Figure], list[dict[str, Any]]]]:
-    gold = json.loads((HELDOUT / "heldout_gold.json").read_text(encoding="utf-8"))
+def _heldout_cases(lexicon: Lexicon, folder: Path = HELDOUT) -> list[tuple[str, list[Figure], list[dict[str, Any]]]]:
+    """The articles of a held-out folder (``NNN.txt`` and ``<folder>_gold.json``) read as the ``extract``
+    command reads them: their own publication date dates relative periods."""
+    read_document = pytest.importorskip("worker.documents").read_document
+    gold = json.loads((folder / f"{folder.name}_gold.json").read_text(encoding="utf-8"))
     out = []
     for doc, labels in gold.items():
-        raw = (HELDOUT / f"{doc}.txt").read_text(encoding="utf-8")
-        out.append((doc, extract_figures(normalize_text(raw), lexicon), labels.get("figures", [])))
+        article = read_document(folder / f"{doc}.txt")
+        out.append((doc, extract_figures(article.text, lexicon, published=article.published), labels.get("figures", [])))
     return out
 
 
-_CORPORA = {"fixtures": _fixture_cases, "seeds": _seed_cases, "heldout": _heldout_cases}
+_CORPORA = {"fixtures": _fixture_cases, "seeds": _seed_cases, "heldout": _heldout_cases,
+            "heldout2": lambda lex: _heldout_cases(lex, HELDOUT2), "heldout3": lambda lex: _heldout_cases(lex, HELDOUT3)}
 
 
 @pytest.mark.parametrize("corpus", sorted(_CORPORA))
@@ -147,21 +175,58 @@ def test_seed_footer_never_leaks(lexicon: Lexicon) -> None:
             assert not any(n in f.sentence for n in labels.get("must_not", [])), f.sentence
 
 
-def test_heldout_lookalikes_never_become_figures(lexicon: Lexicon) -> None:
+@pytest.mark.parametrize("folder", [HELDOUT, HELDOUT2, pytest.param(HELDOUT3, marks=pytest.mark.xfail(
+    strict=True, reason="known: '5개 분기 만에' (after five quarters) is read as a count of 5"))],
+    ids=lambda p: p.name)
+def test_heldout_lookalikes_never_become_figures(folder: Path, lexicon: Lexicon) -> None:
     """Phone numbers, dates, ranks, addresses and sidebar headlines of the held-out pages give no figure."""
-    gold = json.loads((HELDOUT / "heldout_gold.json").read_text(encoding="utf-8"))
+    gold = json.loads((folder / f"{folder.name}_gold.json").read_text(encoding="utf-8"))
     for doc, labels in gold.items():
-        text = normalize_text((HELDOUT / f"{doc}.txt").read_text(encoding="utf-8"))
+        text = normalize_text((folder / f"{doc}.txt").read_text(encoding="utf-8"))
         for f in extract_figures(text, lexicon):
             wanted = any(_close(g["value"], f.value) for g in labels["figures"])
             leaked = [n for n in labels.get("must_not", []) if n in f.sentence]
             assert wanted or not leaked, (doc, f.value, f.unit, leaked)
 
 
+def period_scores(cases: list[tuple[str, list[Figure], list[dict[str, Any]]]]) -> tuple[float, float, list[str]]:
+    """Among matched required figures: the share of those with a gold period that get it, and the
+    share of those without one that get none (a wrong period splits a claim's identity)."""
+    right = dated = kept = undated = 0
+    notes: list[str] = []
+    for name, predicted, gold in cases:
+        used: set[int] = set()
+        for f in predicted:
+            i = next((k for k, g in enumerate(gold) if k not in used and _same_unit(g["unit"], f.unit)
+                      and _close(g["value"], f.value)), None)
+            if i is None or not gold[i].get("required", True):
+                if i is not None:
+                    used.add(i)
+                continue
+            used.add(i)
+            want = gold[i].get("period")
+            if want:
+                dated, right = dated + 1, right + (f.period == want)
+            else:
+                undated, kept = undated + 1, kept + (f.period is None)
+            if f.period != want:
+                notes.append(f"{name}: {gold[i].get('quote', f.value)}: period {f.period} (gold {want})")
+    return right / (dated or 1), kept / (undated or 1), notes
+
+
+@pytest.mark.parametrize("corpus", sorted(PERIOD_FLOORS))
+def test_heldout_periods(corpus: str, lexicon: Lexicon) -> None:
+    """Periods on held-out articles dated by their own page (올해, 지난해 4분기 resolved), pinned."""
+    dated, undated, notes = period_scores(_CORPORA[corpus](lexicon))
+    floor_dated, floor_undated = PERIOD_FLOORS[corpus]
+    assert dated >= floor_dated and undated >= floor_undated, \
+        f"{corpus}: dated {dated:.3f} undated {undated:.3f}\n" + "\n".join(notes)
+
+
 @pytest.mark.parametrize("name", sorted(p.stem for p in FIXTURES.glob("*.json") if p.name != "seeds_gold.json"))
 def test_fixture_periods_and_ranges(name: str, lexicon: Lexicon) -> None:
     case = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
-    predicted = extract_figures(normalize_text(case["text"]), lexicon)
+    predicted = extract_figures(normalize_text(case["text"]), lexicon, published=_published(case))
     for g in case["figures"]:
         match = next((f for f in predicted if f.unit == g["unit"] and _close(f.value, g["value"])), None)
         if match is None or not g.get("required", True):

@@ -85,6 +85,10 @@ def test_seed_footers_are_gone() -> None:
     ("제목\n입력 2025년 2월 6일 13시 31분\n본문", datetime(2025, 2, 6, 13, 31, tzinfo=KST)),
     ("제목\n2025-02-06T04:31:00Z\n본문", datetime(2025, 2, 6, 4, 31, tzinfo=timezone.utc)),
     ("제목\n입력\n수정\n본문", None),
+    ("제목\n발행일 : 2025-09-15 17:00\n본문", datetime(2025, 9, 15, 17, 0, tzinfo=KST)),
+    ("제목\n(서울=뉴스1) 홍길동 기자 | 2025-10-02 14:05 송고\n본문", datetime(2025, 10, 2, 14, 5, tzinfo=KST)),
+    ("제목\n홍길동 기자 | 2025.08.08 07:30\n본문", datetime(2025, 8, 8, 7, 30, tzinfo=KST)),
+    ("제목\n본문에 2024.05.01 행사가 있었다.\n", None),
 ])
 def test_find_published(raw: str, expected: datetime | None) -> None:
     assert find_published(raw) == expected

@@ -88,3 +88,49 @@ def test_equivalent_is_a_second_amount() -> None:
                                              ("4천만", 4e7), ("3천억", 3e11), ("2만 3만", None)])
 def test_parse_korean_number(text: str, value: float | None) -> None:
     assert parse_korean_number(text) == (None if value is None else pytest.approx(value))
+
+
+# Periods: the time words before a figure, dated by the publication day. ``▲`` marks the figure.
+PERIOD_CASES = [  # sentence, published (ISO day or None), period
+    ("올해 매출은 ▲8조원이다.", "2025-07-15", "2025"),
+    ("지난해 매출은 ▲7조원이다.", "2025-07-15", "2024"),
+    ("작년 영업이익은 ▲4천억원이다.", "2025-07-15", "2024"),
+    ("재작년 매출은 ▲6조원이다.", "2025-07-15", "2023"),
+    ("내년 예산은 ▲2조원이다.", "2025-07-15", "2026"),
+    ("올 상반기 영업이익은 ▲2천억원이다.", "2025-07-15", "2025-H1"),
+    ("올해 하반기 매출은 ▲3조원이다.", "2025-07-15", "2025-H2"),
+    ("지난해 4분기 영업이익은 ▲1천억원이다.", "2025-07-15", "2024-Q4"),
+    ("내년 1분기 출하량은 ▲60만 개다.", "2025-07-15", "2026-Q1"),
+    ("3분기 매출은 ▲2조원이다.", "2025-10-30", "2025-Q3"),
+    ("4분기 영업이익은 ▲20조원이다.", "2026-01-02", "2025-Q4"),  # a late quarter named in January
+    ("하반기 매출은 ▲5조원이다.", "2026-02-10", "2025-H2"),
+    ("지난해 매출은 ▲7조원이다.", "2026-01-02", "2025"),  # two days into a year
+    ("올해 투자는 ▲53조원이다.", "2025-12-31", "2025"),
+    ("2024년 매출은 ▲10조원이다.", None, "2024"),
+    ("2025년 1분기 매출은 ▲3조원이다.", None, "2025-Q1"),
+    ("올해 매출은 ▲8조원이다.", None, None),  # no date: unknown
+    ("3분기 매출은 ▲2조원이다.", None, None),
+    ("매출은 지난해보다 ▲12% 늘었다.", "2025-07-15", None),  # a change against last year
+    ("매출은 전년 대비 ▲10% 늘었다.", "2025-07-15", None),
+    ("매출은 지난해(▲1조5천억원)보다 늘었다.", "2025-07-15", "2024"),  # last year's own value
+    ("매출은 전년 동기(▲17조원) 대비 늘었다.", "2025-07-15", None),
+    ("생산량을 올해의 ▲두 배로 늘린다.", "2025-07-15", None),
+    ("내년 생산량을 올해의 두 배인 ▲60만 개로 늘린다.", "2025-07-15", "2026"),
+    ("2023년 설립된 회사의 직원은 ▲180명이다.", "2025-07-15", None),
+    ("2026 회계연도 2분기 매출은 ▲467억달러다.", "2025-08-28", None),  # a fiscal quarter
+    ("2023년 매출은 ▲5조원으로 전년(▲4조원)보다 늘었다.", "2025-07-15", "2022"),
+    ("전년도 매출이 ▲1조원 이상인 사업자.", "2025-07-15", None),  # 전년 of no named year
+]
+
+
+@pytest.mark.parametrize("sentence,published,period", PERIOD_CASES)
+def test_period(sentence: str, published: str | None, period: str | None) -> None:
+    from datetime import date
+
+    from worker.claims.periods import period_before
+
+    start = sentence.rindex("▲")
+    text = sentence.replace("▲", "")
+    start -= sentence[:start].count("▲")
+    day = date.fromisoformat(published) if published else None
+    assert period_before(text, start, day, multiple="배" in text[start:start + 5]) == period

@@ -133,6 +133,8 @@ def test_retry_failure_sent_and_recent_alerts(db: Database, tmp_path: Path) -> N
     ({"colour": "red"}, "notify.colour"),
     ({"destinations": [{"digest": "hourly"}]}, "notify.destinations[0].match"),
     ({"destinations": [{"match": "x", "speed": 1}]}, "notify.destinations[0].speed"),
+    ({"destinations": [{"match": "x", "language": "fr"}]}, "notify.destinations[0].language"),
+    ({"language": "en"}, "notify.language"),  # the top-level `language` of settings.yaml is the default
 ])
 def test_bad_notify_section_names_file_and_key(tmp_path: Path, notify: dict[str, Any], key: str) -> None:
     with pytest.raises(ConfigError) as err:
@@ -147,3 +149,31 @@ def test_console_when_no_url_and_quiet_hours(tmp_path: Path) -> None:
     night = datetime(2025, 3, 1, 15, 0, tzinfo=timezone.utc)  # 00:00 KST
     assert dest.quiet_until(night) == datetime(2025, 3, 1, 22, 0, tzinfo=timezone.utc)
     assert dest.quiet_until(NOW) is None
+
+
+def test_destination_language_defaults_to_the_top_level_one(tmp_path: Path) -> None:
+    notify = {"destinations": [{"match": "/en", "language": "en"}]}
+    settings = make_settings(tmp_path, ("json://h.example/en", "json://h.example/other"), notify)
+    assert [d.language for d in destinations(settings)] == ["en", "ko"]
+    english = Settings(config_dir=tmp_path, data_dir=tmp_path, database_url="sqlite://", seeds_dir=tmp_path,
+                       language="en")
+    assert [d.language for d in destinations(english)] == ["en"]  # the console too
+
+
+def test_removed_destinations_are_counted_and_forgotten_but_never_sent(db: Database, tmp_path: Path) -> None:
+    kept, gone = destinations(make_settings(tmp_path, ("json://h.example/kept", "json://h.example/gone")))
+    for i in range(3):
+        add(db, [kept, gone], f"k{i}")
+    with db.session() as s:
+        (due,) = outbox.due_deliveries(s, NOW, [gone.id])[:1]
+        outbox.mark_delivery_sent(s, due.id, NOW)  # one of them was sent before the URL was removed
+    with db.session() as s:
+        assert outbox.waiting_for_removed(s, [kept.id]) == [outbox.RemovedDestination(gone.id, gone.label, 2)]
+        assert outbox.waiting_for_removed(s, [kept.id, gone.id]) == []
+    with db.session() as s:
+        assert outbox.forget_removed(s, [kept.id], "gone") == [outbox.RemovedDestination(gone.id, gone.label, 2)]
+    with db.session() as s:
+        assert outbox.waiting_for_removed(s, [kept.id]) == []
+        assert outbox.delivery_counts(s) == {"pending": 3, "sent": 1, "failed": 2}
+    rows = [r for r in deliveries(db) if r.destination == gone.id]
+    assert sorted((r.state, r.last_error) for r in rows) == [("failed", "gone"), ("failed", "gone"), ("sent", None)]

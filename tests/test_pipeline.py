@@ -114,3 +114,27 @@ def test_baseline_half_learned_is_completed_on_next_start(tmp_path: Path, lexico
     assert pipeline.ensure_baseline() == 0
     assert sink.alerts == []
     pipeline.db.dispose()
+
+
+def test_relative_periods_follow_each_articles_date(tmp_path: Path, lexicon: Lexicon, database_url: str) -> None:
+    """"올해" in an article of 2025 and in one of 2026 are two periods: the second is a figure for
+    a new period that takes over from 2025, not a change of the 2025 figure."""
+    from worker.model import Article
+
+    pipeline, sink = make_pipeline(tmp_path, lexicon, database_url)
+    text = ("딥시크 대응 AI 예산\n과학기술정보통신부의 올해 인공지능(AI) 예산은 {}으로 집계됐다. "
+            "정부는 딥시크 등 중국 AI 확산에 대응해 국산 AI 반도체 지원을 늘리기로 했다.")
+    first = pipeline.process_article(Article(url="https://news.example/a", title="AI 예산", outlet="A",
+                                             text=text.format("1조 원"),
+                                             published=datetime(2025, 3, 2, 9, 0, tzinfo=UTC)))
+    assert first.status == "new"
+    later = ("내년도 반도체 지원 확대\n과학기술정보통신부의 올해 AI 예산은 1조 2천억 원이다. 과기정통부는 이 가운데 "
+             "상당 부분을 국산 신경망처리장치 실증과 데이터센터 구축에 쓰고, 딥시크 같은 중국 모델의 국내 확산에도 "
+             "대비하겠다고 설명했다. 업계는 예산 집행 속도가 관건이라고 지적했다.")
+    second = pipeline.process_article(Article(url="https://news.example/b", title="AI 예산", outlet="B", text=later,
+                                              published=datetime(2026, 2, 10, 9, 0, tzinfo=UTC)))
+    budget = [a for a in second.alerts if a.get("kind") == "figure" and a.get("value") == 1.2e12]
+    assert budget, second.alerts
+    assert budget[0]["period"] == "2026" and budget[0]["change"] == "new"
+    assert budget[0]["replaces_period"] == "2025" and budget[0]["previous"]["value"] == 1e12
+    pipeline.db.dispose()

@@ -29,10 +29,15 @@ examples:
 
 environment:
   POLICYWATCH_CONFIG        configuration directory (default: ./config)
-  POLICYWATCH_DATA_DIR      where the SQLite database lives (default: ./data)
+  POLICYWATCH_DATA_DIR      SQLite database and heartbeat.json (default: ./data)
   POLICYWATCH_DATABASE_URL  SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db
   POLICYWATCH_NOTIFY_URLS   apprise URLs (whitespace or comma separated); none: alerts print here
   POLICYWATCH_ALLOW_PRIVATE_HOSTS  hosts or networks that may be fetched although private
+  POLICYWATCH_LANGUAGE      language of alerts, ko or en (overrides settings.yaml)
+
+exit status:
+  0 done; 1 failed (the message says why); 2 configuration error; 3 database error;
+  once: 143 (SIGTERM) or 130 (SIGINT) when a signal stopped its pass
 """
 
 
@@ -71,7 +76,7 @@ def cmd_extract(settings: Settings, args: argparse.Namespace) -> int:
                 _print_json({"source": name, "error": str(exc), "title": "", "published": None, "text": "",
                              "figures": [], "positions": []})
             continue
-        claims = extract_claims(article.text, lexicon)
+        claims = extract_claims(article.text, lexicon, published=article.published)
         if args.format == "json":
             _print_json({"source": name, "title": article.title,
                          "published": article.published.isoformat() if article.published else None,
@@ -158,45 +163,11 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _deliver(db: Any, settings: Settings) -> Any:
-    from worker.scheduler import deliver
-
-    return deliver(settings, db)  # due alerts and digests, counted in the metrics
-
-
 def cmd_once(settings: Settings, args: argparse.Namespace) -> int:
-    from worker.health import write_heartbeat
-    from worker.scheduler import prune, retention_days, stop_on_signals
+    from worker.scheduler import run_once
 
-    retention_days(settings)  # a wrong retention section fails before the pass, not after
-    db, pipeline = _open(settings, pool=True)
-    stop_on_signals(pipeline.stopping.set)  # SIGTERM: finish the article in hand, skip the rest
-    sources = settings.sources
-    if args.source:
-        sources = tuple(s for s in sources if s.name in args.source)
-        if not sources:
-            raise ConfigError(f"no source named {', '.join(args.source)} in {settings.config_dir / 'sources.yaml'}")
-    reports = pipeline.run_once(sources)
-    for r in reports:
-        state = "ok" if r.ok else f"FAILED: {r.error}"
-        if r.not_modified:
-            state = "not modified"
-        if r.skipped:
-            state = f"skipped: {r.skipped}"
-        log.info("source %s: %s; %d entries, %d new, %d articles, %d alerts%s", r.source, state, r.entries,
-                 r.new_entries, r.articles, r.alerts, f", {len(r.failures)} pages failed" if r.failures else "")
-    stopping = pipeline.stopping.is_set()
-    report = "not started (stopping)" if stopping else _deliver(db, settings)
-    failing = sum(not r.ok for r in reports)
-    log.info("pass done: %d sources (%d failing), %d articles, %d alerts; delivery: %s", len(reports), failing,
-             sum(r.articles for r in reports), sum(r.alerts for r in reports), report)
-    if not stopping:
-        prune(settings, db)
-    write_heartbeat(settings.data_dir, "once", {"sources": len(reports), "failing": failing,
-                                                "articles": sum(r.articles for r in reports)})
-    pipeline.close()
-    db.dispose()
-    return 0
+    # 0 when the pass ran; 143 (SIGTERM) or 130 (SIGINT) when a signal stopped it (worker.scheduler)
+    return run_once(settings, lambda: _open(settings, pool=True), args.source)
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
@@ -226,14 +197,27 @@ def cmd_claims(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
+    from worker.alerts import forget_removed, removed_note, waiting_for_removed
     from worker.store.outbox import recent_alerts
 
-    with _database(settings) as db, db.session() as session:
-        rows = recent_alerts(session, args.limit)
-        for row in rows:
-            print(_alert_line(row))
-        if not rows:
-            print("no alerts yet")
+    with _database(settings) as db:
+        if args.forget_removed:
+            dropped = forget_removed(db, settings)
+            for r in dropped:
+                print(f"gave up {r.count} alert{'s' if r.count != 1 else ''} waiting for {r.label} "
+                      "(no longer configured): now failed")
+            if not dropped:
+                print("no alerts wait for a destination that is no longer configured")
+            return 0
+        with db.session() as session:
+            rows = recent_alerts(session, args.limit)
+            for row in rows:
+                print(_alert_line(row))
+            if not rows:
+                print("no alerts yet")
+        waiting = waiting_for_removed(db, settings)
+        if waiting:
+            print(removed_note(waiting))
     return 0
 
 
@@ -287,11 +271,14 @@ def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="policywatch", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
-        description="Watch Korean tech-policy news; alert on new figures and changed positions.")
+        description="Watch Korean tech-policy news; alert on new figures and changed positions.\n"
+                    "`policywatch COMMAND --help` explains each command.")
     parser.add_argument("--version", action="version", version=f"policywatch {__version__}")
     parser.add_argument("--config", metavar="DIR", help="configuration directory (overrides POLICYWATCH_CONFIG)")
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
-    parser.add_argument("--log-json", action="store_true", help="log one JSON object per line")
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                        help="least severe log messages shown on stderr (default: INFO)")
+    parser.add_argument("--log-json", action="store_true",
+                        help="log one JSON object per line (time, level, logger, message, source, url)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def add(name: str, func: Any, help_: str, description: str = "") -> argparse.ArgumentParser:
@@ -301,34 +288,61 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     add("run", cmd_run, "poll every source at its interval until SIGINT/SIGTERM",
-        "Run as a service: each source is polled at its (adaptive) interval, alerts are delivered as they\n"
-        "come, and a SIGINT or SIGTERM stops cleanly after the work in flight.")
+        "Run as a service: each enabled source is polled at its (adaptive) interval, alerts are\n"
+        "delivered as they come, old article texts are pruned daily. With health.listen set in\n"
+        "settings.yaml it serves /healthz and /metrics. SIGINT or SIGTERM stops it after the article\n"
+        "in hand (within 45 s); it then exits 0.")
     once = add("once", cmd_once, "one pass over every source, deliver alerts, exit (for cron)",
-               "One pass over every enabled source, then deliver due alerts and exit 0. Failing sources\n"
-               "are reported in one line each and do not make the command fail.")
-    once.add_argument("--source", action="append", metavar="NAME", help="only this source (repeatable)")
-    seed = add("seed", cmd_seed, "learn the seed articles as known claims, without alerts")
-    seed.add_argument("paths", nargs="*", metavar="PATH", help="article files (default: the seeds directory)")
+               "One pass over every enabled source, then deliver due alerts, prune old article texts and\n"
+               "exit. Each source is reported in one line.\n\n"
+               "exit status:\n"
+               "  0    the pass ran; failing sources are reported and do not make it fail\n"
+               "  143  SIGTERM stopped the pass (130 for SIGINT, Ctrl-C): the article in hand was\n"
+               "       finished, the rest is read by the next pass")
+    once.add_argument("--source", action="append", metavar="NAME",
+                      help="only the source of this name in sources.yaml (repeatable)")
+    seed = add("seed", cmd_seed, "learn the seed articles as known claims, without alerts",
+               "Learn the claims of article files as known claims, without alerts: later articles are\n"
+               "compared with them. Files already learned are skipped. The first start of run or once\n"
+               "learns the seeds directory by itself.")
+    seed.add_argument("paths", nargs="*", metavar="PATH",
+                      help="article files, .txt or .html (default: the .txt files of the seeds directory)")
     ext = add("extract", cmd_extract, "print the claims of article files",
               "Read each PATH (.txt article text, or .html news page) and print its figures and positions.")
-    ext.add_argument("--format", choices=["json", "text"], default="text")
-    ext.add_argument("paths", nargs="+", metavar="PATH")
+    ext.add_argument("--format", choices=["json", "text"], default="text",
+                     help="json: one object per file, one per line; text: readable lines (default)")
+    ext.add_argument("paths", nargs="+", metavar="PATH", help="article file: .txt text or .html news page")
     rep = add("replay", cmd_replay, "print the alerts article files would raise",
               "Start from an empty temporary store, learn the baseline, then take each PATH as a newly\n"
               "collected article and print every alert it would send.")
-    rep.add_argument("--baseline", metavar="DIR", help="documents learned first (default: the seeds)")
-    rep.add_argument("--format", choices=["json", "text"], default="text")
-    rep.add_argument("paths", nargs="+", metavar="PATH")
-    cl = add("claims", cmd_claims, "show known claims and their history")
-    cl.add_argument("--subject", help="figures whose subject contains this")
-    cl.add_argument("--target", help="positions whose target contains this")
-    cl.add_argument("--limit", type=int, default=50)
-    al = add("alerts", cmd_alerts, "show recent alerts and their delivery state")
-    al.add_argument("--limit", type=int, default=20)
-    add("sources", cmd_sources, "show each source's fetch state and last error")
-    add("migrate", cmd_migrate, "create or upgrade the database schema")
-    add("notify-test", cmd_notify_test, "send a sample alert to every destination and report each")
-    add("doctor", cmd_doctor, "check configuration, database, sources and destinations; exit 1 if any is wrong")
+    rep.add_argument("--baseline", metavar="DIR",
+                     help="directory of documents learned first as known claims (default: the seeds)")
+    rep.add_argument("--format", choices=["json", "text"], default="text",
+                     help="json: one alert object per line; text: alerts as they would be sent (default)")
+    rep.add_argument("paths", nargs="+", metavar="PATH",
+                     help="article file (.txt or .html), taken as newly collected in the order given")
+    cl = add("claims", cmd_claims, "show known claims and their history",
+             "Show known claims with their history: each figure's values over time and each actor's\n"
+             "stances, with the outlet and source of each.")
+    cl.add_argument("--subject", metavar="TEXT", help="only figures whose subject contains TEXT")
+    cl.add_argument("--target", metavar="TEXT", help="only positions whose target contains TEXT")
+    cl.add_argument("--limit", type=int, default=50, metavar="N", help="at most N claims (default: 50)")
+    al = add("alerts", cmd_alerts, "show recent alerts and their delivery state",
+             "Show recent alerts and their delivery state per destination. Alerts for a destination whose\n"
+             "URL left POLICYWATCH_NOTIFY_URLS wait (and resume if it returns); --forget-removed gives\n"
+             "them up (they stay listed, as failed).")
+    al.add_argument("--limit", type=int, default=20, metavar="N", help="the N most recent alerts (default: 20)")
+    al.add_argument("--forget-removed", action="store_true",
+                    help="give up the alerts waiting for destinations that are no longer configured")
+    add("sources", cmd_sources, "show each source's last poll, articles seen and last error")
+    add("migrate", cmd_migrate, "create or upgrade the database schema (run and once also do it on start)")
+    add("notify-test", cmd_notify_test, "send a sample alert to every destination and report each",
+        "Send a sample alert to every destination in POLICYWATCH_NOTIFY_URLS (the console when none\n"
+        "is set) and report each; exit 1 if one fails.")
+    add("doctor", cmd_doctor, "check configuration, database, sources and destinations; exit 1 if any is wrong",
+        "Check the configuration, the database (reachable, schema at the newest migration), each\n"
+        "source (one GET, 5 s timeout) and each destination (apprise accepts the URL; nothing is\n"
+        "sent). Say what is wrong in plain words; exit 0 when all is well, 1 otherwise.")
     return parser
 
 

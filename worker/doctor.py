@@ -3,9 +3,11 @@ plain words; nothing is sent and nothing is written (not even the database schem
 
 Checks, in order: the configuration (sources, the lexicon, the ``notify``, ``health`` and
 ``retention`` sections, the seeds), the database (it answers; its schema is at the newest
-migration), each enabled source (one GET with a short timeout, then parsed as its kind says), and
-each notification destination (apprise accepts the URL; no message is sent). The last heartbeat
-of ``run``/``once`` is shown for information.
+migration; no alerts wait for a destination that is no longer configured), each enabled source
+(one GET with a short timeout, then parsed as its kind says), and each notification destination
+(apprise accepts the URL; no message is sent). The last heartbeat of ``run``/``once`` is shown for
+information. A warning (``WARN``) names something to look at that does not stop the worker:
+alerts waiting for a removed destination are one.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ class Check:
     what: str
     ok: bool
     detail: str
+    warn: bool = False  # ok, but worth a look: printed as WARN, not counted as a failure
 
 
 def _first_line(exc: BaseException) -> str:
@@ -107,7 +110,34 @@ def check_database(settings: Settings) -> list[Check]:
     else:
         out.append(Check("schema", False, f"at {', '.join(sorted(current))}, the newest is {', '.join(sorted(heads))}: "
                                           "run `policywatch migrate`"))
+    if current == heads:
+        out.extend(check_waiting(settings))
     return out
+
+
+def check_waiting(settings: Settings) -> list[Check]:
+    """A warning when alerts wait for a destination that is no longer configured (nothing sent)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from worker.alerts import destinations, removed_note
+    from worker.store import outbox
+
+    try:
+        configured = [d.id for d in destinations(settings)]
+    except PolicywatchError:
+        return []  # the configuration check says what is wrong
+    engine = create_engine(settings.database_url)  # a plain engine: doctor sets no pragma, writes nothing
+    try:
+        with Session(engine) as session:
+            found = outbox.waiting_for_removed(session, configured)
+    except Exception as exc:  # noqa: BLE001 - the database check already passed; say what failed here
+        return [Check("alert queue", False, f"cannot read the alert queue: {_first_line(exc)}")]
+    finally:
+        engine.dispose()
+    if not found:
+        return [Check("alert queue", True, "no alerts wait for a destination that is no longer configured")]
+    return [Check("alert queue", True, removed_note(found), warn=True)]
 
 
 def _check_source(settings: Settings, fetcher: Any, source: Any) -> Check:
@@ -194,11 +224,13 @@ def run(settings: Settings, out: TextIO, *, sections: Sequence[str] = ("configur
     for name in sections:
         found = steps[name](settings)
         for c in found:
-            out.write(f"{'ok    ' if c.ok else 'FAILED'} {c.what}: {c.detail}\n")
+            out.write(f"{'FAILED' if not c.ok else 'WARN  ' if c.warn else 'ok    '} {c.what}: {c.detail}\n")
         checks.extend(found)
         out.flush()
     out.write(f"       {heartbeat_note(settings)}\n")
     failed = [c for c in checks if not c.ok]
-    out.write("all checks passed\n" if not failed else
-              f"{len(failed)} of {len(checks)} checks failed: {', '.join(c.what for c in failed)}\n")
+    warned = [c.what for c in checks if c.ok and c.warn]
+    warnings = f" ({len(warned)} warning{'s' if len(warned) > 1 else ''}: {', '.join(warned)})" if warned else ""
+    out.write(f"all checks passed{warnings}\n" if not failed else
+              f"{len(failed)} of {len(checks)} checks failed: {', '.join(c.what for c in failed)}{warnings}\n")
     return 1 if failed else 0

@@ -24,8 +24,12 @@ _DATE = (r"(?P<y>(?:19|20)\d{2})\s*[.\-/년]\s*(?P<mo>\d{1,2})\s*[.\-/월]\s*(?P
          r"(?:\s*\(\w\))?(?:\s*[T ]?\s*(?P<ampm>오전|오후|AM|PM)?\s*(?P<h>\d{1,2})\s*[:시]\s*(?P<mi>\d{2})"
          r"(?:\s*[:분]\s*(?P<s>\d{2}))?)?")
 _STAMP_LABEL = r"(?:기사\s*입력|입력|등록|게재|발행|송고|작성|승인|업데이트|수정|최종\s*수정)"
-_STAMPED = re.compile(rf"{_STAMP_LABEL}\s*(?:일시|시간)?\s*[:：]?\s*{_DATE}")
-_PUBLISHED = re.compile(rf"(?:기사\s*입력|입력|등록|게재|발행|송고|작성|승인)\s*(?:일시|시간)?\s*[:：]?\s*{_DATE}")
+_STAMPED = re.compile(rf"{_STAMP_LABEL}\s*(?:일시|일자|시간|일)?\s*[:：]?\s*{_DATE}")
+_PUBLISHED = re.compile(rf"(?:기사\s*입력|입력|등록|게재|발행|송고|작성|승인)\s*(?:일시|일자|시간|일)?\s*[:：]?\s*{_DATE}"
+                        # a stamp after its date ("2025-10-02 14:05 송고"), or a byline's date and time
+                        # ("홍길동 기자 | 2025.08.08 07:30")
+                        rf"|{_DATE.replace('?P<', '?P<p_')}\s*(?:송고|입력|등록)\b"
+                        rf"|(?:기자|특파원)\s*[|ㅣ·/]\s*{_DATE.replace('?P<', '?P<b_')}")
 _LONE_DATE = re.compile(rf"^\s*{_DATE}\s*$")
 _ISO = re.compile(r"((?:19|20)\d{2}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+\-]\d{2}:?\d{2})?)")
 
@@ -136,13 +140,14 @@ def normalize_text(raw: str) -> str:
 
 
 def _to_datetime(m: re.Match[str]) -> datetime | None:
+    found = {name.split("_")[-1]: value for name, value in m.groupdict().items() if value is not None}
     try:
-        hour = int(m.group("h") or 0)
-        if m.group("ampm") in ("오후", "PM") and hour < 12:
+        hour = int(found.get("h") or 0)
+        if found.get("ampm") in ("오후", "PM") and hour < 12:
             hour += 12
-        return datetime(int(m.group("y")), int(m.group("mo")), int(m.group("d")), hour,
-                        int(m.group("mi") or 0), int(m.group("s") or 0), tzinfo=KST)
-    except ValueError:
+        return datetime(int(found["y"]), int(found["mo"]), int(found["d"]), hour,
+                        int(found.get("mi") or 0), int(found.get("s") or 0), tzinfo=KST)
+    except (KeyError, ValueError):
         return None
 
 

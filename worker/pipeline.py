@@ -100,14 +100,15 @@ class Pipeline:
 
     def __init__(self, settings: Settings, db: Database, lexicon: Lexicon, *, fetcher: Any = None,
                  sink: AlertSink | None = None, clock: Callable[[], datetime] = utcnow,
-                 reader: Callable[[str], Claims] | None = None) -> None:
+                 reader: Callable[..., Claims] | None = None) -> None:
         self.settings = settings
         self.db = db
         self.lexicon = lexicon
         self._fetcher = fetcher
         self.sink = sink or outbox_sink(settings)
         self.clock = clock
-        self.reader = reader  # claim extraction elsewhere (a process pool); None: in this process
+        # claim extraction elsewhere (a process pool): reader(text, published); None: in this process
+        self.reader = reader
         self.holder = leases.holder_id()  # this process, in the leases it takes
         self.stopping = threading.Event()  # set on SIGTERM: finish the article in hand, start nothing new
         self._recent = queries.RecentFingerprints()  # the duplicate window's fingerprints, in memory
@@ -144,7 +145,9 @@ class Pipeline:
                         baseline: bool = False) -> ArticleOutcome:
         """Compare one normalised article with what is known, store it, and raise its alerts."""
         now = self.clock()
-        claims = self.reader(article.text) if self.reader else extract_claims(article.text, self.lexicon)
+        # the article's date resolves relative periods (올해, 지난해 4분기)
+        claims = (self.reader(article.text, article.published) if self.reader
+                  else extract_claims(article.text, self.lexicon, published=article.published))
         figures = [(compare.figure_key(f, self.lexicon), compare.figure_base_key(f, self.lexicon), f)
                    for f in claims.figures]
         positions = [(compare.position_key(p), p) for p in claims.positions]

@@ -3,11 +3,15 @@ and ``form://`` and an SMTP server (aiosmtpd) for ``mailto://``.
 
     with WebhookReceiver() as hook:
         hook.url("json", "/ok")        # answers 200 and records what it got
+        hook.accept("/en")             # one more path answering 200 (another destination)
         hook.url("json", "/fail")      # answers 500
         hook.url("json", "/slow")      # answers 200 after ``slow_seconds`` (longer than a client timeout)
         hook.url("json", "/hold")      # waits until ``hook.release()`` (for crash tests), then 200
+        hook.url("xml", "/ok")         # any apprise web scheme: every request is recorded
         down_url("json")               # a port nobody listens on
         hook.messages("/ok")           # [{"title": ..., "message": ...}, ...]
+        hook.keys("/ok")               # the Idempotency-Key header of each request, in order
+        hook.deduplicated("/ok")       # the messages a receiver honouring that key keeps
 
     with SmtpReceiver() as smtp:
         smtp.url(to="ops@example.com") # mailto:// for plain SMTP on 127.0.0.1
@@ -64,7 +68,7 @@ class WebhookReceiver:
         self.slow_seconds = slow_seconds
         self.gate = threading.Event()
         self.hold_after = 0  # /hold answers at once for this many requests, then waits for release()
-        self._held = 0
+        self._held = 0  # requests /hold has seen since the last hold()
         self._lock = threading.Lock()
         self.server.route("/ok", "ok")
         self.server.route("/fail", "boom", status=500)
@@ -79,12 +83,42 @@ class WebhookReceiver:
         with self._lock:
             self._held += 1
             wait = self._held > self.hold_after
+            gate = self.gate
         if wait:
-            self.gate.wait(60)
+            gate.wait(60)
         return Reply(200, b"ok")
+
+    def accept(self, path: str) -> str:
+        """Answer 200 on ``path`` too (another destination on this receiver); returns ``path``."""
+        self.server.route(path, "ok")
+        return path
 
     def release(self) -> None:
         self.gate.set()
+
+    def hold(self, after: int = 0) -> None:
+        """Hold /hold again: answer ``after`` more requests at once, then wait for ``release()``."""
+        with self._lock:
+            self.gate = threading.Event()
+            self.hold_after = after
+            self._held = 0
+
+    def keys(self, path: str) -> list[str | None]:
+        """The ``Idempotency-Key`` header of each request to ``path``, in order (None when absent)."""
+        return [r.headers.get("idempotency-key") for r in self.requests(path)]
+
+    def deduplicated(self, path: str) -> list[Request]:
+        """The requests to ``path`` a receiver that honours ``Idempotency-Key`` keeps: the first
+        request with each key (and every request without one)."""
+        seen: set[str] = set()
+        kept = []
+        for r in self.requests(path):
+            key = r.headers.get("idempotency-key")
+            if key is None or key not in seen:
+                kept.append(r)
+            if key is not None:
+                seen.add(key)
+        return kept
 
     def url(self, scheme: str = "json", path: str = "/ok") -> str:
         return f"{scheme}://{self.server.host}:{self.server.port}{path}"

@@ -15,6 +15,8 @@ used, matched by a piece of text its URL contains (first rule wins)::
         - match: "mailto://"  # the same keys as above, for URLs containing this text
           digest: daily 08:00
           tags: [email]
+          language: en        # only here: this destination's alerts and digests (default: the
+                              # top-level `language` of settings.yaml)
 
 A destination's id is a hash of its URL; its label shows only the scheme and host. Neither the URL nor any
 part of it beyond scheme and host is stored or logged.
@@ -35,11 +37,15 @@ from worker.settings import Settings
 CONSOLE_ID = "console"
 KINDS = frozenset({"figure", "position", "ops"})
 FORMATS = ("text", "markdown", "html")
+LANGUAGES = ("ko", "en")
 #: Chat services flood-protect around 30 messages a minute; 30 an hour keeps a busy news day
 #: readable while never dropping anything (the rest waits for the next hour).
 DEFAULT_MAX_PER_HOUR = 30
 _RULE_KEYS = {"format", "max_per_hour", "quiet_hours", "digest", "kinds", "targets", "tags"}
 _TOP_KEYS = _RULE_KEYS | {"templates", "destinations"}
+#: Keys a ``destinations`` item may have besides the rule keys (the top level has ``language``
+#: outside ``notify:``, for every destination).
+_DEST_KEYS = {"match", "language"}
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
@@ -55,6 +61,7 @@ class Destination:
     daily_at: time | None = None
     timezone: str = "Asia/Seoul"
     fmt: str = "text"
+    language: str = "ko"  # of its alerts and digests
     max_per_hour: int = DEFAULT_MAX_PER_HOUR  # 0: no limit
     quiet_hours: tuple[time, time] | None = None
     kinds: frozenset[str] = KINDS
@@ -176,6 +183,10 @@ def _apply(rule: dict[str, Any], base: dict[str, Any], settings: Settings, where
             out["targets"] = _words(raw, settings, name)
         elif key == "tags":
             out["tags"] = tuple(sorted(_words(raw, settings, name)))
+        elif key == "language":
+            if raw not in LANGUAGES:
+                raise _fail(settings, name, f"one of {', '.join(LANGUAGES)}, got {raw!r}")
+            out["language"] = raw
     return out
 
 
@@ -200,7 +211,8 @@ def destinations(settings: Settings) -> list[Destination]:
     folder = raw.get("templates", "templates")
     if not isinstance(folder, str):
         raise _fail(settings, "templates", "a directory name")
-    base: dict[str, Any] = {"timezone": settings.timezone, "templates": settings.config_dir / folder}
+    base: dict[str, Any] = {"timezone": settings.timezone, "templates": settings.config_dir / folder,
+                            "language": settings.language}
     base = _apply({k: v for k, v in raw.items() if k in _RULE_KEYS}, base, settings, "")
     rules = raw.get("destinations") or []
     if not isinstance(rules, list):
@@ -210,9 +222,9 @@ def destinations(settings: Settings) -> list[Destination]:
         where = f"destinations[{i}]."
         if not isinstance(rule, dict) or not isinstance(rule.get("match"), str) or not rule["match"]:
             raise _fail(settings, f"{where}match", "a text the destination's URL contains")
-        unknown = sorted(set(rule) - _RULE_KEYS - {"match"})
+        unknown = sorted(set(rule) - _RULE_KEYS - _DEST_KEYS)
         if unknown:
-            raise _fail(settings, f"{where}{unknown[0]}", f"one of match, {', '.join(sorted(_RULE_KEYS))}")
+            raise _fail(settings, f"{where}{unknown[0]}", f"one of {', '.join(sorted(_RULE_KEYS | _DEST_KEYS))}")
         body = {k: v for k, v in rule.items() if k != "match"}
         checked.append((rule["match"], _apply(body, base, settings, where)))
     if not settings.notify_urls:

@@ -5,12 +5,22 @@ notifies that tag, then reads the ``AppriseResult`` strictly: anything but SUCCE
 (PARTIAL, e.g. one of two mail recipients refused, fails the destination as a whole; NOMATCH, a
 tag that selected nothing, is a configuration error, not a quiet success). Socket timeouts come
 from ``delivery.timeout_seconds`` unless the URL sets its own ``cto``/``rto``.
+
+Idempotency headers (``worker.alerts.keys``) are added as ``+Name=value`` URL parameters for the
+services whose apprise plugin turns those into message headers (``HEADER_SCHEMES``, read from
+apprise 2.2's ``custom_json``, ``custom_form``, ``custom_xml`` and ``email`` plugins): HTTP
+headers for json://, form:// and xml://, e-mail headers for mailto://. Other services (Slack,
+Telegram, Discord, ...) read ``+`` parameters differently or not at all, so they get none. The
+e-mail's ``Message-ID`` cannot be set: apprise writes its own, random one after the extra headers
+(a ``+Message-ID`` would make two), so mail clients do not collapse a repeated message.
 """
 from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Mapping
 from typing import TextIO
+from urllib.parse import quote
 
 import apprise
 
@@ -23,6 +33,8 @@ from worker.settings import redact
 CALL_TIMEOUT_FACTOR = 3
 _FORMATS = {"text": apprise.NotifyFormat.TEXT, "markdown": apprise.NotifyFormat.MARKDOWN,
             "html": apprise.NotifyFormat.HTML}
+#: Schemes whose apprise plugin sends ``+Name=value`` URL parameters as message headers.
+HEADER_SCHEMES = frozenset({"json", "jsons", "form", "forms", "xml", "xmls", "mailto", "mailtos"})
 _LEVELS = {"info": apprise.NotifyType.INFO, "warning": apprise.NotifyType.WARNING,
            "success": apprise.NotifyType.SUCCESS, "failure": apprise.NotifyType.FAILURE}
 
@@ -44,11 +56,14 @@ class Notifier:
     def call_timeout(self) -> float:
         return self.timeout_seconds * CALL_TIMEOUT_FACTOR
 
-    def _url(self, url: str) -> str:
-        """``url`` with socket timeouts added unless it names its own."""
+    def _url(self, url: str, headers: Mapping[str, str] | None = None) -> str:
+        """``url`` with socket timeouts added unless it names its own, and ``headers`` as
+        ``+Name=value`` parameters when its service sends those as headers."""
         query = url.split("?", 1)[1] if "?" in url else ""
         names = {part.split("=", 1)[0].lower() for part in query.split("&") if part}
         extra = [f"{name}={self.timeout_seconds:g}" for name in ("cto", "rto") if name not in names]
+        if headers and supports_headers(url):
+            extra += [f"+{quote(name, safe='-')}={quote(value, safe='')}" for name, value in headers.items()]
         if not extra:
             return url
         return url + ("&" if "?" in url else "?") + "&".join(extra)
@@ -62,14 +77,15 @@ class Notifier:
                 f"{destination.label}: apprise does not accept this URL (unknown scheme or bad parameters)")
 
     def send(self, destination: Destination, title: str, body: str, fmt: str = "text", *,
-             level: str = "info") -> None:
-        """Deliver one message to one destination; ``DeliveryError`` (one redacted line) when it failed."""
+             level: str = "info", headers: Mapping[str, str] | None = None) -> None:
+        """Deliver one message to one destination, with ``headers`` where its service takes them;
+        ``DeliveryError`` (one redacted line) when it failed."""
         if destination.is_console:
             self._print(title, body)
             return
         self.check(destination)
         ap = apprise.Apprise(asset=self._asset)
-        ap.add(self._url(destination.url), tag=destination.id)
+        ap.add(self._url(destination.url, headers), tag=destination.id)
         result = ap.notify(body=body, title=title, body_format=_FORMATS.get(fmt, apprise.NotifyFormat.TEXT),
                            notify_type=_LEVELS.get(level, apprise.NotifyType.INFO), tag=destination.id,
                            timeout=self.call_timeout)
@@ -88,6 +104,11 @@ class Notifier:
         with self._console_lock:
             stream.write(f"{title}\n{body}\n{'-' * 40}\n")
             stream.flush()
+
+
+def supports_headers(url: str) -> bool:
+    """Whether apprise sends ``+Name=value`` parameters of this URL as message headers."""
+    return url.split("://", 1)[0].lower() in HEADER_SCHEMES
 
 
 def _detail(result: apprise.AppriseResult) -> str:

@@ -1,369 +1,173 @@
-"""Who a figure is about (subject) and what it measures (metric), from the chunks around it.
+"""Who a figure is about (its subject), from the chunks around it; what it measures is ``metric``.
 
-Subject, in order: an entity right before the number (``일본 0.43년``, ``미국의 18%``); the entity of
-the nearest topic (``중국 정부는``); the nearest entity marked as subject (``한국은행이``); an entity
-marked as topic or subject after the number (a relative clause: ``직원 180명에 불과한 … 딥시크가``);
-the whole of ``X의 N%`` or ``X(N개)``; a topic that is not an entity (``응답 기업들은``). The caller
-falls back to the previous figure's subject, then the previous sentence's, then the article's.
-
-Metric, in order: the noun the figure modifies (``200개 수출 기업``, ``800조 원 이상의 투자``); the
-noun right before it (``직원 180명``, ``연산 효율이 30%``); the noun after ``…에 불과한``; the nearest
-topic or subject noun that is not the subject; the nearest lexicon metric in the sentence.
+Subject, in order:
+- the item of a list whose measure is the clause's topic (장려금은 석사 월 100만원, 박사 …);
+- an entity right before the number (일본 0.43년, 미국의 18%), unless it only narrows a measure of the
+  topic entity (엔비디아는 … 중국 매출이 170억 달러);
+- the entity of the clause's own subject after the topic (개인정보위는 딥시크가 이용자 100여 명의 …),
+  or the 의-owner of a measure subject whose value the figure is (번스타인은 … 엔비디아의 점유율이 66%);
+- the 의-owner of a measure the clause's object names (KB증권은 SK하이닉스의 영업이익을 10조원으로);
+- the topic's entity (중국 정부는; 엔비디아의 중국 매출 비중은: 엔비디아); an entity topic or subject after
+  the number (직원 180명에 불과한 … 딥시크가);
+- X of ``X(N개)`` and of ``X의 N%가`` (응답 기업의 64.5%가 답했다);
+- without a topic, the nearest 이/가 subject that is no entity (정부가; GPU 가격이 30% 올랐다: GPU), never
+  one of a relative clause (성과가 좋은 기관 20곳);
+- a group counted in a sentence that names no one else (박사후연구원 1천명에게는);
+- the owner a topic implies (B사 직원 수는: B사; 국내 5G 가입자는: 국내 5G), or the topic itself when it
+  names who (응답 기업들은), looking past a topic that is only a measure (개정안은 … 총수수료도 15%를);
+  an anaphoric topic (이 회사 대표는) and a speaker (한 증권사 연구원은) name none;
+- the previous figure's subject in the sentence; an entity, then a noun, subject of the topic's
+  relative clause (중국이 배출하는 AI 인력은, 반도체가 … 차지하는 비중은); X of ``X의 N%``.
+The caller falls back to the subject carried within the paragraph, then the article's.
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from typing import Any
+from worker.claims.clause import RELATIVE_UNITS, SUBJECT_PARTICLES, Clause, Words, entity_of, np_entity
+from worker.claims.measure_words import ORG_ENDINGS
+from worker.claims.metric import MetricRules
+from worker.claims.phrases import GENITIVE, SUBJECT, TOPIC, Chunk
 
-from worker.claims.lexicon import Lexicon
-from worker.claims.measure_words import (DATE_WORD, FIELD_MODIFIERS, ORG_ENDINGS, QUANT_WORDS, RANK_WORD, SOURCE,
-                                         WHEN_WORDS, is_measure, no_metric, per_unit)
-from worker.claims.morph import Token
-from worker.claims.phrases import GENITIVE, SUBJECT, TIME_WORDS, TOPIC, Chunk, genitive_modifiers
+__all__ = ["Clause", "Context", "Words"]
 
-_DEFAULT_GENERIC = ("수준", "규모", "정도", "비율", "비중", "수치", "금액", "액수", "결과", "수", "양", "폭")
-_DEFAULT_COMPARISON = ("대비", "비해", "보다", "比")
-#: Particles after which a noun is not what the figure measures: comparison, place, source.
-_NOT_METRIC_PARTICLES = frozenset({"의", "과", "와", "과의", "와의", "보다", "에서", "에게", "부터", "까지", "에서의",
-                                   "와는", "과는", "에서는", "로부터", "한테"})
-_SUBJECT_PARTICLES = frozenset({"", "은", "는", "이", "가", "도", "의", "인"})
-_HEAD_SUFFIX = frozenset({"쪽", "측", "사", "등", "당국"})
-_DEFAULT_ROLES = ("CEO", "대표", "회장", "사장", "부사장", "총리", "대통령", "장관", "차관", "위원장", "의장", "원장",
-                  "청장", "대변인", "창업자", "최고경영자", "교수", "이사", "부회장", "주석", "국무원 총리")
-_DEFAULT_ANAPHORA = ("회사", "이 회사", "동사", "당사", "양사", "해당 기업", "해당 업체", "이 기업", "같은 회사",
-                     "그", "이들", "회사 측", "그녀", "이곳")
-_COUNT_UNITS = frozenset({"PERSON", "COUNT", "NM", "AGE"})
-_RELATIVE_UNITS = frozenset({"RATIO", "TIMES"})
-_MONEY = frozenset({"KRW", "USD", "CNY", "JPY", "EUR"})  # X의 10분의 1: X is what it is compared with
-_LINK_FIRST = frozenset({"JKB", "JKS", "JKO", "JX", "VV", "VA", "VCP", "MAG"})
-_LINK_BODY = frozenset({"VV", "VA", "XSA", "XSV", "VX", "EP", "MAG", "VCP"})
+#: Bare nouns that name a government or a legislature as a sentence's subject (정부는 …).
+_GOVERNMENT_WORDS = frozenset({"정부", "당국", "국회", "여당", "야당", "의회", "정부 부처"})
 
 
-@dataclass(frozen=True)
-class Words:
-    """Word lists from ``figures.yaml`` (``generic_heads``, ``comparison_words``) with defaults."""
-
-    generic: frozenset[str]
-    comparison: frozenset[str]
-    roles: frozenset[str] = frozenset(_DEFAULT_ROLES)
-    anaphora: frozenset[str] = frozenset(_DEFAULT_ANAPHORA)
-
-    @classmethod
-    def of(cls, lexicon: Lexicon) -> "Words":
-        data: dict[str, Any] = lexicon.figures
-        return cls(frozenset(data.get("generic_heads") or _DEFAULT_GENERIC),
-                   frozenset(data.get("comparison_words") or _DEFAULT_COMPARISON),
-                   frozenset(data.get("role_words") or _DEFAULT_ROLES),
-                   frozenset(data.get("anaphora") or _DEFAULT_ANAPHORA))
-
-
-def _entity(ch: Chunk, lexicon: Lexicon, head: bool, roles: frozenset[str] = frozenset(_DEFAULT_ROLES)) -> str:
-    """The canonical entity the chunk names (head: the chunk ends with it or its role), else ""."""
-    words = ch.words
-    mentions = lexicon.find_entities(words)
-    if not mentions:
-        last = words.split()[-1] if words else ""
-        if len(last) > 2 and last.endswith(ORG_ENDINGS):
-            return last  # 한국인공지능산업협회가: an organisation by the shape of its name
-        return ""
-    if not head:
-        return mentions[-1].name
-    m = mentions[-1]
-    rest = words[m.end:].strip()
-    if not rest or rest in _HEAD_SUFFIX or rest in roles:
-        return m.name
-    if " " not in rest and m.end < len(words) and words[m.end] != " " and len(rest) >= 2 \
-            and (m.start == 0 or words[m.start - 1] == " ") and not is_measure(rest, lexicon) and " " not in words[m.start:]:
-        return words[m.start:]  # 네이버클라우드: a company named after its parent, written as one word
-    if rest.split()[-1] and is_measure(rest.split()[-1], lexicon) and len(rest.split()) <= 2:
-        return m.name  # H100 중고 가격이: the price of H100
-    return ""
-
-
-def _np_entity(chs: list[Chunk], i: int, sentence: str, lexicon: Lexicon, own: bool = True) -> str:
-    """The entity of chunk ``i`` itself, else of its 의-modifiers (한국의 기술 수준: 한국)."""
-    if own and (name := _entity(chs[i], lexicon, head=False)):
-        return name
-    for mod in genitive_modifiers(chs, i, sentence):
-        name = _entity(mod, lexicon, head=False)
-        if name:
-            return name
-    return ""
-
-
-def sentence_subject(chs: list[Chunk], sentence: str, lexicon: Lexicon) -> str:
-    """The first topic's entity, else the first subject-marked entity of a sentence, else ""."""
-    for i, ch in enumerate(chs):
-        if ch.particle in TOPIC:
-            name = _np_entity(chs, i, sentence, lexicon)
-            if name:
-                return name
-    for ch in chs:
-        if ch.particle in SUBJECT:
-            name = _entity(ch, lexicon, head=True)
-            if name:
-                return name
-    return ""
-
-
-@dataclass
-class Context:
-    """One figure in its sentence: the chunks around ``start``..``end``."""
-
-    sentence: str
-    tokens: list[Token]
-    chs: list[Chunk]
-    lexicon: Lexicon
-    words: Words
-    start: int
-    end: int
-    unit: str
-
-    def _pre(self) -> int | None:
-        """Index of the chunk right before the figure (qualifiers, a year or a '(' between)."""
-        for i in range(len(self.chs) - 1, -1, -1):
-            ch = self.chs[i]
-            if ch.particle_end > self.start:
-                continue
-            gap = _YEAR.sub("", self.sentence[ch.particle_end:self.start])
-            return i if _GAP.match(gap) else None
-        return None
-
-    def _is_time(self, ch: Chunk) -> bool:
-        words = ch.words.split()
-        return not words or words[-1] in TIME_WORDS or words[-1] in WHEN_WORDS or bool(DATE_WORD.match(words[-1])) \
-            or all(w in QUANT_WORDS for w in words)
-
-    def _source_end(self) -> int:
-        """Where the last "…에 따르면" clause before the figure ends (its chunks name a source), else 0."""
-        ends = [m.end() for m in SOURCE.finditer(self.sentence[:self.start])]
-        return ends[-1] if ends else 0
-
-    def _owner(self, i: int) -> str:
-        """The subject a non-entity topic implies: its 의-modifier (A 서비스의 호출 건수: A 서비스), or the
-        words before a measure noun (반도체 수출액: 반도체); "" when it implies none."""
-        ch = self.chs[i]
-        for mod in genitive_modifiers(self.chs, i, self.sentence):
-            last = mod.words.split()[-1] if mod.words else ""
-            if self._is_time(mod) or last in self.words.generic or last in self.words.anaphora \
-                    or self.lexicon.metric(mod.words) or is_measure(last, self.lexicon):
-                continue
-            return _entity(mod, self.lexicon, False) or mod.words
-        if any(self.chs[k].particle in SUBJECT and _entity(self.chs[k], self.lexicon, True, self.words.roles)
-               for k in range(i) if self.chs[k].start >= self._source_end()):
-            return ""  # 중국이 배출하는 AI 전문 인력은: the relative clause names the owner
-        words = ch.words
-        found = [m for m in self.lexicon.find_metrics(words) if not words[m.end:].strip()]
-        if found:  # 기술 격차는: a metric the lexicon knows, whole; 네이버 매출은: 네이버
-            rest = words[:found[-1].start].strip()
-        elif len(words.split()) > 1 and is_measure(words.split()[-1], self.lexicon):
-            rest = " ".join(words.split()[:-1])
-        else:
-            return ""
-        # Only a named owner or a watched field (반도체 수출액: 반도체); "주간 활성 이용자", "AI 전문 인력"
-        # are modifiers of the measure, not owners.
-        if not rest:
-            return ""
-        name = _entity(Chunk(0, len(rest), rest, "", len(rest), False), self.lexicon, False)
-        last = rest.split()[-1]
-        return name or (rest if self.lexicon.is_on_topic(last) and last not in FIELD_MODIFIERS else "")
+class Context(MetricRules):
+    """One figure in its sentence: ``subject`` and ``metric`` (``MetricRules``) of it."""
 
     def subject(self, previous: str = "") -> str:
         """The subject of the figure; ``previous``: the subject of the sentence's previous figure."""
         chs, lex = self.chs, self.lexicon
         pre = self._pre()
-        if pre is not None:
-            allowed = _SUBJECT_PARTICLES - ({GENITIVE} if self.unit in _RELATIVE_UNITS else set())
-            if chs[pre].particle in allowed:
-                name = _entity(chs[pre], lex, True, self.words.roles) or _np_entity(chs, pre, self.sentence, lex, own=False)
-                if name:
-                    return name
         source_end = self._source_end()
         before = [i for i, ch in enumerate(chs) if ch.particle_end <= self.start and ch.start >= source_end]
         after = [i for i, ch in enumerate(chs) if ch.start >= self.end]
-        topic = next((i for i in reversed(before) if chs[i].particle in TOPIC), None)
+        topics = [i for i in reversed(before) if chs[i].particle in TOPIC]
+        topic = topics[0] if topics else None
+        topic_entity = ""
+        if topic is not None:  # 엔비디아의 중국 매출 비중은: the owner, not the market the measure is narrowed to
+            topic_entity = (self._measure_like(chs[topic]) and np_entity(chs, topic, self.sentence, lex, own=False)) \
+                or np_entity(chs, topic, self.sentence, lex)
+        if (enumerated := self._enumerated()) and not entity_of(chs[pre], lex, False):
+            return enumerated[0]  # 장려금은 석사 월 100만원: the item
+        if pre is not None:
+            allowed = SUBJECT_PARTICLES - ({GENITIVE} if self.unit in RELATIVE_UNITS else set())
+            if chs[pre].particle in allowed:
+                name = entity_of(chs[pre], lex, True, self.words.roles) or np_entity(chs, pre, self.sentence, lex, own=False)
+                if name and not (topic_entity and topic != pre and self._measure_like(chs[pre])):
+                    return name  # (엔비디아는 지난 회계연도) 중국 매출이 170억 달러: 중국 says where
         for i in reversed(before):  # 개인정보위는 딥시크가 이용자 100여 명의 …: the inner clause's subject
             if chs[i].particle in SUBJECT and (topic is None or i > topic):
-                name = _entity(chs[i], lex, True, self.words.roles)
+                name = entity_of(chs[i], lex, True, self.words.roles)
+                if name and topic_entity and self._measure_like(chs[i]):
+                    continue
+                if not name and self._measure_like(chs[i]) and self._no_verb_between(chs[i].particle_end, self.start):
+                    name = np_entity(chs, i, self.sentence, lex, own=False)  # 번스타인은 … 엔비디아의 점유율이 66%에서
                 if name:
                     return name
-        if topic is not None:
-            name = _np_entity(chs, topic, self.sentence, lex)
-            if name:
-                return name
+        if (owner := self._object_owner()):
+            return owner  # KB증권은 SK하이닉스의 2분기 영업이익을 10조원으로 예상했다
+        if topic_entity:
+            return topic_entity
+        if topic is not None and self._measure_like(chs[topic]) and (owner := self._genitive_owner(topic)):
+            return owner  # 지난해 거래액 기준 배민의 점유율은 58.7%, (쿠팡이츠는 …): the topic's owner first
         for i in after:
             if chs[i].particle in TOPIC | SUBJECT:
-                name = _entity(chs[i], lex, True, self.words.roles)
+                name = entity_of(chs[i], lex, True, self.words.roles)
                 if name:
                     return name
         if pre is not None and not self._is_time(chs[pre]) and self.unit in ("COUNT", "PERSON") \
                 and "(" in self.sentence[chs[pre].end:self.start] and not lex.metric(chs[pre].words):
             return chs[pre].words  # 상위 20%에 해당하는 기업(40개)
-        if topic is not None and (owner := self._owner(topic)):
-            return owner
-        if topic is not None and self._usable_topic(chs[topic]):
-            return chs[topic].words
+        if pre is not None and chs[pre].particle == GENITIVE and self._figure_is_subject() \
+                and self.unit not in RELATIVE_UNITS and self._usable_topic(chs[pre]):
+            return chs[pre].words  # 응답 기업의 64.5%가 …: a share of them
+        if topic is None and (name := self._clause_subject(before)):
+            return name
+        if not topics and pre is not None and self.unit in ("PERSON", "COUNT") and not chs[pre].particle \
+                and not any(chs[k].particle in SUBJECT for k in before) and self._usable_topic(chs[pre]) \
+                and not self.lexicon.metric(chs[pre].words) and self._particle_after() not in ("을", "를"):
+            return chs[pre].words  # 박사후연구원 1천명에게는 …: the group counted is what the sentence is about
+        for i in topics:  # 개정안은 … 총수수료도 15%를: past a topic that is only a measure
+            if self._anaphora(chs[i].words):
+                return previous  # 이 회사 대표는: the subject named before
+            if (owner := self._owner(i) or self._speaker_org(chs[i])) or self._usable_topic(chs[i]):
+                return owner or chs[i].words
+            if not self._measure_like(chs[i]):
+                break
         if previous:
             return previous
         for i in reversed(before):  # 중국이 배출하는 AI 전문 인력은 …: the topic's relative clause
             if chs[i].particle in SUBJECT:
-                name = _entity(chs[i], lex, True, self.words.roles)
+                name = entity_of(chs[i], lex, True, self.words.roles)
                 if name:
                     return name
-        if pre is not None and chs[pre].particle == GENITIVE and self.unit not in _RELATIVE_UNITS \
+        for i in reversed(before):  # 반도체가 전체 수출에서 차지하는 비중은: a subject that is no entity
+            ch = chs[i]
+            if ch.particle in ("이", "가") and topic is not None and i < topic and not self._measure_like(ch) \
+                    and self._usable_topic(ch) and len(ch.words.replace(" ", "")) >= 2:
+                return ch.words
+        if pre is not None and chs[pre].particle == GENITIVE and self.unit not in RELATIVE_UNITS \
                 and not self._is_time(chs[pre]) and not lex.metric(chs[pre].words):
             return chs[pre].words  # 상위 기업의 32.5%: a share of them
         return ""
 
-    def _anaphora(self, words: str) -> bool:
-        bare = " ".join(w for w in words.split() if w not in _HEAD_SUFFIX)
-        return words in self.words.anaphora or bare in self.words.anaphora
-
-    def _usable_topic(self, ch: Chunk) -> bool:
-        words = ch.words
-        last = words.split()[-1] if words else ""
-        return bool(words) and not self._is_time(ch) and not self.lexicon.metric(words) \
-            and not (" " not in words and is_measure(words, self.lexicon)) \
-            and not self.lexicon.find_metrics(last) and last not in self.words.generic and not self._anaphora(words)
-
-    def metric(self, subject: str) -> str:
-        """What the figure measures, canonical when the lexicon knows it, or ""."""
-        pre = self._pre()
-        pre_particle = self.chs[pre].particle if pre is not None else ""
-        order = [self._adnominal(bare_only=True)]
-        if pre_particle == "에" and self.unit in _MONEY:  # AI 인프라에 3800억 위안을 투자한다
-            order.append(self._predicate())
-        of_link = self._adnominal(bare_only=False)  # 5나노 이하의 공정 / 이용자 100여 명의 정보
-        if self.unit in _COUNT_UNITS - {"NM"}:
-            order += [self._pre_metric(subject), of_link]
-        else:
-            order += [of_link, self._pre_metric(subject)]
-        order += [self._linked(),
-                  self._of_entity(), self._predicate() if self.unit in _MONEY else "", self._clause_noun(subject)]
-        for pick in order:
-            pick = RANK_WORD.sub("", pick or "").strip()
-            if pick and not no_metric(pick):
-                return self._canonical(pick)
-        return self._nearest_lexicon_metric()
-
-    def _predicate(self) -> str:
-        """``3800억 위안을 투자한다``: the verbal noun the amount is the object of."""
-        toks = [t for t in self.tokens if t.start >= self.end][:4]
-        k = 0
-        while k < len(toks) and toks[k].tag.split("-")[0] in ("JKO", "JKS", "JX", "MAG"):
-            k += 1
-        if k + 1 < len(toks) and toks[k].tag == "NNG" and toks[k + 1].tag.split("-")[0] == "XSV":
-            return toks[k].form
-        return ""
-
-    def _of_entity(self) -> str:
-        """``엔비디아 H100 성능의 60%``: the measured noun of an entity's genitive phrase."""
-        pre = self._pre()
-        if pre is None or self.chs[pre].particle != GENITIVE or self.unit not in ("PCT", "RATIO", "TIMES"):
-            return ""
-        words = self.chs[pre].words
-        mentions = self.lexicon.find_entities(words)
-        if not mentions:
-            return ""
-        for m in reversed(mentions):
-            words = (words[:m.start] + words[m.end:]).strip()
-        return words
-
-    def _label(self, i: int) -> str:
-        """A chunk as a metric: a bare generic head takes the word before it (우려스러운 수준)."""
-        ch = self.chs[i]
-        words = ch.words
-        if words in self.words.generic:
-            prev = self.sentence[:ch.start].split()
-            return f"{prev[-1]} {words}" if prev else words
-        return words
-
-    def _adnominal(self, bare_only: bool) -> str:
-        nxt = next((i for i, ch in enumerate(self.chs) if ch.start >= self.end), None)
-        if nxt is None:
-            return ""
-        ch = self.chs[nxt]
-        gap = self.sentence[self.end:ch.start]
-        linked = bool(_ADNOMINAL.match(gap)) and "의" in gap and not bare_only
-        bare = not gap.strip() and gap != "" and self.unit in _COUNT_UNITS | _RELATIVE_UNITS
-        if (linked or bare) and not ch.before_verb and not self._is_time(ch) and not _entity(ch, self.lexicon, True):
-            return self._label(nxt)
-        return ""
-
-    def _pre_metric(self, subject: str) -> str:
-        pre = self._pre()
-        if pre is None:
-            return ""
-        ch = self.chs[pre]
-        if ch.particle in _NOT_METRIC_PARTICLES or self._is_time(ch):
-            return ""
-        parts = ch.words.split()
-        while parts and (parts[-1] in QUANT_WORDS or per_unit(parts[-1])):
-            parts = parts[:-1]  # 기업당 최대 2천만 원, 석사 월 80만 원: how it is counted, not what
-        if not parts:
-            return ""
-        cut = max((k for k, w in enumerate(parts) if w in self.words.comparison), default=-1)
-        words = " ".join(parts[cut + 1:])  # 기존 제품 대비 연산 효율: what follows the comparison
-        for m in reversed(self.lexicon.find_entities(words)):
-            words = (words[:m.start] + words[m.end:]).strip()
-        paren = "(" in self.sentence[ch.end:self.start]
-        if not words or (words == subject and not paren) or words in _HEAD_SUFFIX or self._anaphora(words):
-            return ""
-        return self._label(pre) if words == ch.words else words
-
-    def _linked(self) -> str:
-        """``10분의 1에 불과한 저비용``, ``10억 달러에 달하는 비용``: the noun after a modifying verb."""
-        toks = [t for t in self.tokens if t.start >= self.end][:8]
-        if not toks or toks[0].tag.split("-")[0] not in _LINK_FIRST:
-            return ""
-        for k, t in enumerate(toks):
-            tag = t.tag.split("-")[0]
-            if tag == "ETM":
-                nxt = next((i for i, ch in enumerate(self.chs) if ch.start >= t.end), None)
-                if nxt is not None and not self.sentence[t.end:self.chs[nxt].start].strip():
-                    ch = self.chs[nxt]
-                    if not ch.before_verb and not self._is_time(ch) and not _entity(ch, self.lexicon, True):
-                        return self._label(nxt)
-                return ""
-            nxt_tag = toks[k + 1].tag.split("-")[0] if k + 1 < len(toks) else ""
-            if tag not in _LINK_BODY and not (tag == "NNG" and nxt_tag in ("XSA", "XSV")) and k > 0:
-                return ""
-        return ""
-
-    def _clause_noun(self, subject: str) -> str:
-        before = [i for i, ch in enumerate(self.chs) if ch.particle_end <= self.start]
-        after = [i for i, ch in enumerate(self.chs) if ch.start >= self.end]
-        for i in list(reversed(before)) + after:
-            ch = self.chs[i]
-            if ch.particle not in TOPIC | SUBJECT or self._is_time(ch):
+    def named(self) -> str | None:
+        """Who a sentence without figures is about: its first topic's or subject's entity, else that
+        topic or subject itself when it names who (정부는); None when it points back (회사는), "" when
+        it names no one."""
+        for i, ch in enumerate(self.chs):
+            if ch.particle not in TOPIC and ch.particle not in ("이", "가"):
                 continue
-            words = ch.words
-            if words == subject or _entity(ch, self.lexicon, True, self.words.roles) or self._anaphora(words):
-                continue
-            return self._label(i)
-        return ""
-
-    def _nearest_lexicon_metric(self) -> str:
-        best: tuple[int, str] | None = None
-        for m in self.lexicon.find_metrics(self.sentence):
-            dist = self.start - m.end if m.end <= self.start else m.start - self.end
-            if best is None or abs(dist) < best[0]:
-                best = (abs(dist), m.name)
-        return best[1] if best else ""
-
-    def _canonical(self, text: str) -> str:
-        """The lexicon's name for the metric when ``text`` or its last words are an alias of one."""
-        parts = text.split()
-        for k in range(len(parts)):
-            name = self.lexicon.metric(" ".join(parts[k:]))
-            if name:
+            if name := np_entity(self.chs, i, self.sentence, self.lexicon):
                 return name
-        return " ".join(parts[-4:])
+            if self._anaphora(ch.words):
+                return None
+            if org := self._speaker_org(ch):
+                return org
+            last = ch.words.split()[-1] if ch.words else ""
+            if last in _GOVERNMENT_WORDS or (len(last) > 2 and last.endswith(ORG_ENDINGS)) or self._proper(ch):
+                return ch.words  # 정부는, 코리아스타트업포럼은, 뤼튼은: who, by the shape of the name
+            return ""
+        return ""
 
+    def _proper(self, ch: Chunk) -> bool:
+        """A chunk whose head is a proper noun or a Latin name (Kiwi's NNP, SL)."""
+        heads = [t for t in self.tokens if ch.start <= t.start < ch.end and t.end > t.start]
+        return bool(heads) and heads[-1].tag in ("NNP", "SL") and not self._speaker(ch)
 
-_YEAR = re.compile(r"(?:19|20)\d{2}년(?:\s?만\s?해도|에는|에|엔)?")
-_GAP = re.compile(r"^[\s(‘“'\"]*(?:(?:약|대략|최대|최소|총|단지|불과|무려|거의|평균|연간|월|연|모두|각각|전체|단|고작|"
-                  r"줄잡아|어림잡아|적어도|전년\s?대비|전년보다|보다|대비)\s*[(‘“'\"]*)*$")
-_ADNOMINAL = re.compile(r"^\s*(?:(?:이상|이하|미만|초과|가량|정도|규모|수준|상당|여|내외|안팎|남짓|대)?의\s+|\s+)$")
+    def _owner(self, i: int) -> str:
+        """The subject a non-entity topic implies: its 의-modifier (A 서비스의 호출 건수: A 서비스), or the
+        words before a measure noun (반도체 수출액: 반도체); "" when it implies none."""
+        ch = self.chs[i]
+        if owner := self._genitive_owner(i):
+            return owner
+        if any(self.chs[k].particle in SUBJECT and entity_of(self.chs[k], self.lexicon, True, self.words.roles)
+               for k in range(i) if self.chs[k].start >= self._source_end()):
+            return ""  # 중국이 배출하는 AI 전문 인력은: the relative clause names the owner
+        return self._measure_owner(ch.words)
 
+    def _clause_subject(self, before: list[int]) -> str:
+        """The nearest 이/가 subject before the figure when it is no entity: its words when it names
+        who (정부가), the owner of the measure it names when the figure is that measure's value (GPU
+        가격이 … 30% 올랐다: GPU, 3사의 영업이익이: 3사); "" when it names neither, when it belongs to a
+        relative clause (성과가 좋은 기관 20곳) or when there is none."""
+        for i in reversed(before):
+            ch = self.chs[i]
+            if ch.particle not in ("이", "가", "께서"):
+                continue
+            if self._is_time(ch) or self._anaphora(ch.words) or len(ch.words.replace(" ", "")) < 2 \
+                    or self._in_relative_clause(ch):
+                return ""
+            if self._measure_like(ch):
+                if not self._no_verb_between(ch.particle_end, self.start):
+                    return ""
+                return self._genitive_owner(i) or self._measure_owner(ch.words)
+            return ch.words if self._usable_topic(ch) else ""
+        return ""
+
+    def _object_owner(self) -> str:
+        """The entity that owns the measure of the clause's object through 의 (X의 영업이익을 N원으로)."""
+        i = self._object_chunk()
+        return np_entity(self.chs, i, self.sentence, self.lexicon, own=False) if i is not None else ""

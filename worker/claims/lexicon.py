@@ -9,9 +9,11 @@ own, never inside another word.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +21,14 @@ from worker.errors import ConfigError
 from worker.settings import read_yaml
 
 
+@lru_cache(maxsize=16384)
 def fold(text: str) -> str:
     """The form aliases are compared in: NFKC, lower case, no white space, unified middle dots."""
     text = unicodedata.normalize("NFKC", text).lower()
-    return re.sub(r"\s+", "", text.replace("ㆍ", "·").replace("‧", "·"))
+    return _SPACES.sub("", text.replace("ㆍ", "·").replace("‧", "·"))
+
+
+_SPACES = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -65,23 +71,54 @@ class Mention:
     name: str  # canonical
 
 
-_HANGUL_OR_LATIN = re.compile(r"[0-9A-Za-z가-힣]")
+_LATIN_ALIAS = re.compile(r"[0-9A-Za-z&.\-]+")
+#: Texts whose mentions are remembered per finder: the extractors ask about the same noun chunks
+#: again and again (about half the calls of an article repeat an earlier one).
+FIND_CACHE_SIZE = 4096
 
 
-def _alias_pattern(alias: str) -> str:
-    """A regex for one alias: spaces optional, and word-boundaries for short or Latin aliases."""
-    parts = [re.escape(ch) for ch in alias if not ch.isspace()]
-    body = r"\s*".join(parts)
-    if re.fullmatch(r"[0-9A-Za-z&.\-]+", alias):
-        return rf"(?<![0-9A-Za-z]){body}(?![0-9A-Za-z])"
+def _alias_branch(alias: str) -> tuple[str, str]:
+    """An alias as (its first character, a regex for the rest): spaces optional, and word
+    boundaries for short or Latin aliases, written as look-behinds that include the first character
+    so that every alternative of the finder starts with a plain character."""
+    chars = [ch for ch in alias if not ch.isspace()]
+    first = re.escape(chars[0])
+    tail = "".join(r"\s*" + re.escape(ch) for ch in chars[1:])
+    if _LATIN_ALIAS.fullmatch(alias):
+        return chars[0], rf"(?<![0-9A-Za-z]{first}){tail}(?![0-9A-Za-z])"
     if len(alias) == 1:
         # 美, 中, 韓, 日, 미: only before a space, a middle dot or punctuation, never inside a word
-        return rf"(?<![가-힣一-鿿]){body}(?=[\s·ㆍ,\-‧/]|$)"
-    return rf"(?<![A-Za-z]){body}" if alias[0].isascii() and alias[0].isalpha() else body
+        return chars[0], rf"(?<![가-힣一-鿿]{first})(?=[\s·ㆍ,\-‧/]|$)"
+    if alias[0].isascii() and alias[0].isalpha():
+        return chars[0], rf"(?<![A-Za-z]{first}){tail}"
+    return chars[0], tail
+
+
+def _alternation(groups: dict[str, list[str]], cased: bool) -> re.Pattern[str] | None:
+    """One regex over the grouped alternatives, shaped so that the regex engine can skip every
+    position whose character starts no alias: uncased first characters (Hangul, CJK, digits) as
+    literals; cased ones behind a leading character class, since under IGNORECASE the engine only
+    builds its first-character index from a class or from uncased literals."""
+    if not groups:
+        return None
+    if not cased:
+        return re.compile("|".join(re.escape(k) + "(?:" + "|".join(t) + ")" for k, t in groups.items()),
+                          re.IGNORECASE)
+    heads = "".join(re.escape(k) + re.escape(k.upper()) for k in groups)
+    body = "|".join(f"(?<=[{re.escape(k)}{re.escape(k.upper())}])(?:" + "|".join(t) + ")"
+                    for k, t in groups.items())
+    return re.compile(f"[{heads}](?:{body})", re.IGNORECASE)
 
 
 class _Finder:
-    """Finds the longest, leftmost mentions of many aliases in a text."""
+    """Finds the longest, leftmost mentions of many aliases in a text.
+
+    Semantics of one alternation of all aliases, longest first, scanned left to right (the first
+    alias that matches at a position wins; the scan goes on after it). Only aliases sharing their
+    first character can compete at a position, so the alternatives are grouped by that character
+    (keeping their order inside a group), and the groups are split in two regexes, those starting
+    with an uncased and with a cased character, whose matches are merged in text order.
+    """
 
     def __init__(self, names: dict[str, tuple[str, ...]]) -> None:
         self._canon: dict[str, str] = {}
@@ -93,19 +130,55 @@ class _Finder:
                     self._canon[key] = canonical
                     aliases.append(form)
         aliases.sort(key=lambda a: len(fold(a)), reverse=True)
-        self._re = re.compile("|".join(_alias_pattern(a) for a in aliases), re.IGNORECASE) if aliases else None
+        uncased: dict[str, list[str]] = {}
+        cased: dict[str, list[str]] = {}
+        for alias in aliases:
+            first, tail = _alias_branch(alias)
+            key = first.lower()
+            (cased if key != key.upper() or first != key else uncased).setdefault(key, []).append(tail)
+        self._patterns = tuple(p for p in (_alternation(uncased, False), _alternation(cased, True)) if p)
+        self._cache: OrderedDict[str, tuple[Mention, ...]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def lookup(self, text: str) -> str | None:
         return self._canon.get(fold(text))
 
+    def forget(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
     def find(self, text: str) -> list[Mention]:
-        if self._re is None:
-            return []
-        out = []
-        for m in self._re.finditer(text):
+        with self._lock:
+            hit = self._cache.get(text)
+        if hit is None:
+            hit = tuple(self._scan(text))
+            with self._lock:
+                self._cache[text] = hit
+                while len(self._cache) > FIND_CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        return list(hit)
+
+    def _scan(self, text: str) -> list[Mention]:
+        out: list[Mention] = []
+        patterns = list(self._patterns)
+        nxt: list[re.Match[str] | None] = [None] * len(patterns)
+        pos = 0
+        while patterns:
+            for i, p in enumerate(patterns):  # the next match of each regex at or after pos
+                m = nxt[i]
+                if m is None or m.start() < pos:
+                    nxt[i] = p.search(text, pos)
+            live = [(m, p) for m, p in zip(nxt, patterns) if m is not None]
+            if not live:
+                break
+            patterns = [p for _, p in live]
+            nxt = [m for m, _ in live]
+            m = min(nxt, key=lambda x: x.start())  # type: ignore[union-attr]
+            assert m is not None
             name = self._canon.get(fold(m.group(0)))
             if name:
                 out.append(Mention(m.start(), m.end(), m.group(0), name))
+            pos = max(m.end(), m.start() + 1)
         return out
 
 
@@ -181,6 +254,22 @@ class Lexicon:
 
     def find_metrics(self, text: str) -> list[Mention]:
         return self._metrics.find(text)
+
+    def metric_of(self, phrase: str) -> str:
+        """The canonical metric a metric phrase names: the synonym it is, else the longest synonym in
+        it, else the phrase itself (the reduction ``compare.metric_key`` applies to claim identity)."""
+        name = self.metric(phrase)
+        if name:
+            return name
+        found = self.find_metrics(phrase)
+        return max(found, key=lambda m: m.end - m.start).name if found else phrase
+
+    def forget(self) -> None:
+        """Drop the mentions remembered per text (a benchmark measures each article cold)."""
+        for name in ("_entities", "_targets", "_metrics", "_topics"):
+            finder = self.__dict__.get(name)
+            if finder is not None:
+                finder.forget()
 
     def is_on_topic(self, text: str) -> bool:
         """True when ``text`` mentions a watched target or a topic keyword."""

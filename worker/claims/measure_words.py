@@ -1,7 +1,7 @@
 """Word lists and tests for what a noun near a figure is: a counting word (최대, 평균), a time
 (9월, 전년 동기), a measure (수출액, 보유량), an organisation by its name's shape (…협회), a rank.
 
-Read by ``attribution``; kept apart so that module holds the rules and this one the Korean words.
+Read by ``clause``, ``attribution`` and ``metric``; kept apart so those hold the rules and this one the Korean words.
 """
 from __future__ import annotations
 
@@ -12,15 +12,17 @@ from worker.claims.lexicon import Lexicon
 #: Words that say how a figure is counted, not what it measures (최대 30%, 평균 3년, 연간 2천억 원, 월 80만
 #: 원): stripped off the noun before a number, and a noun made only of them is no metric.
 QUANT_WORDS = frozenset({"최대", "최소", "최고", "최저", "평균", "연평균", "일평균", "월평균", "연간", "연", "월", "일",
-                         "총", "약", "각각", "각", "모두", "합계", "누적", "시간당", "주당", "한", "매년", "매달", "매월"})
+                         "총", "약", "각각", "각", "모두", "합계", "누적", "시간당", "주당", "한", "매년", "매달", "매월",
+                         "시속", "분당", "초당", "한화", "원화", "미화"})
 #: Nouns that only say when or against what (전년 동기, 9월, 지난달 기준, 처음으로): no subject, no metric.
 WHEN_WORDS = frozenset({"전년", "전년도", "동기", "전월", "전기", "전 분기", "직전", "종전", "기준", "처음", "사상",
                         "연내", "역대", "당시", "이날", "시행", "연속"})
-DATE_WORD = re.compile(r"^(?:\d+(?:월|일|년|분기|주|주일)|[1-4]분기|\d{1,2}월\s?\d{1,2}일)$")
+DATE_WORD = re.compile(r"^(?:\d+(?:\s?[~∼〜-]\s?\d+)?(?:월|일|년|분기|주|주일)|[1-4]분기|\d{1,2}월\s?\d{1,2}일)$")
 #: Last syllables of nouns that name a measure (사업비, 보유량, 점유율, 수출액): such a noun is what a figure
 #: measures, so it is not the subject; the words before it (반도체 수출액: 반도체) are.
 _MEASURE_ENDINGS = ("비", "량", "율", "률", "액", "금", "가격", "건수", "단가", "용량", "속도", "면적", "효과", "비중",
-                    "인원", "요금", "이용료", "사용료", "임대료", "수수료", "규모", "매출", "이익", "예산", "연봉")
+                    "인원", "요금", "이용료", "사용료", "임대료", "수수료", "규모", "매출", "이익", "예산", "연봉",
+                    "대상", "정원", "점유율", "한도", "상한")
 _NOT_MEASURE = frozenset({"대비", "준비", "설비", "장비", "경비", "무방비", "역량", "대량", "소량", "자금", "현금",
                           "세금", "상금", "전략", "효율", "자율", "법률", "비율", "확률", "우선순위"})
 #: Last syllables of organisation names the entity list may not hold (한국인공지능산업협회가, 스타트업얼라이언스는).
@@ -35,6 +37,14 @@ RANK_WORD = re.compile(r"(?<![\w.])\d+(?:위|기|대|차|번째|호)(?![가-힣\
 SOURCE = re.compile(r"(?:에|에게)\s?(?:따르면|의하면)")
 #: Topic words watched for, yet too broad to own a figure alone (AI 전문 인력: AI modifies the measure).
 FIELD_MODIFIERS = frozenset({"AI", "인공지능"})
+#: Places that narrow a measure without owning it (국내 일평균 이용자, 해외 매출).
+PLACE_WORDS = frozenset({"국내", "국외", "해외", "전국", "세계", "전세계", "글로벌", "지역", "현지", "역내", "역외"})
+#: Words that say which kind of a measure is meant, not whose it is (주간 활성 이용자, 전문 인력, 신규 가입자).
+KIND_WORDS = frozenset({"월간", "주간", "일간", "활성", "전문", "신규", "기존", "전체", "합산", "순", "실제", "일반", "추가",
+                        "잠정", "연결", "별도", "관련", "해당", "제시", "실질", "명목", "전년", "분기", "반기",
+                        # what is done with it, not whose: 지원 한도, 투자 규모, 판매 가격
+                        "지원", "투자", "구매", "판매", "생산", "개발", "연구", "운영", "구축", "이용", "사용", "처리",
+                        "유지", "관리", "수출", "수입", "조달", "집행", "배정"})
 
 
 def is_measure(word: str, lexicon: Lexicon) -> bool:

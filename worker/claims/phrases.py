@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from worker.claims.morph import Token
 
@@ -20,11 +21,15 @@ TOPIC = frozenset({"은", "는", "도", "은는", "에서는", "께서는", "로
 SUBJECT = frozenset({"이", "가", "께서", "에서"})
 GENITIVE = "의"
 #: Words that open a noun run but only say when: they never name a subject or a metric.
-TIME_WORDS = frozenset({"올해", "지난해", "작년", "내년", "금년", "최근", "현재", "당시", "이번", "지난달",
-                        "이달", "이날", "오늘", "어제", "향후", "앞서", "그간", "당초", "대부분", "각각", "모두",
+TIME_WORDS = frozenset({"올해", "올", "지난해", "작년", "재작년", "내년", "금년", "전년", "전년도", "최근", "현재", "당시", "이번", "지난달",
+                        "이달", "이날", "오늘", "어제", "지금", "그동안", "첫해", "이듬해", "당해", "연내", "전", "후", "뒤", "향후", "앞서", "그간", "당초", "대부분", "각각", "모두",
                         "전체", "가운데", "중", "등", "또", "이후", "이전", "한편", "동안", "해", "데", "바", "것",
                         "때", "점", "지", "뿐", "만큼", "측면", "이상", "이하", "미만", "초과", "새", "사이",
                         "주", "달", "분기", "반기", "상반기", "하반기", "말", "초", "연말", "연초", "기간", "시점"})
+
+#: Sentence adverbs Kiwi may take into a noun run (반면 코리아스타트업포럼은): never part of a name.
+CONNECTIVES = frozenset({"반면", "한편", "또한", "특히", "다만", "또", "이에", "이어", "결국", "실제로", "대신", "아울러",
+                         "그러나", "하지만", "따라서", "게다가", "반대로", "역시"})
 
 
 @dataclass(frozen=True)
@@ -36,16 +41,16 @@ class Chunk:
     particle_end: int  # just after the particles
     before_verb: bool  # a verbal noun: 증액(하다), 개선(되다)
 
-    @property
+    @cached_property
     def words(self) -> str:
         """The chunk without parentheses, quotes, plural 들 and leading time words."""
-        text = re.sub(r"\([^()]*\)", "", self.text)
-        text = re.sub(r"[‘’“”'\"「」『』《》〈〉]", "", text)
-        text = re.sub(r"들$", "", " ".join(text.split()))
+        text = _PARENS.sub("", self.text)
+        text = _QUOTES.sub("", text)
+        text = _PLURAL.sub("", " ".join(text.split()))
         parts = text.split()
         if "등" in parts[:-1]:  # 미국·중국 갈등 등 글로벌 보호무역주의 강화: the list ends at 등
             parts = parts[len(parts) - parts[::-1].index("등"):]
-        while len(parts) > 1 and parts[0] in TIME_WORDS:
+        while len(parts) > 1 and (parts[0] in TIME_WORDS or parts[0] in CONNECTIVES):
             parts = parts[1:]
         return " ".join(parts)
 
@@ -59,10 +64,20 @@ def chunks(sentence: str, tokens: list[Token], blocked: list[tuple[int, int]]) -
     i, n = 0, len(tokens)
     while i < n:
         t = tokens[i]
-        if _tag(t) not in _NOUN or _tag(t) == "XSN" or is_blocked(t) or t.end <= t.start:
+        glued = _tag(t) == "MM" and i + 1 < n and tokens[i + 1].start == t.end and _tag(tokens[i + 1]) in _NOUN \
+            and not is_blocked(tokens[i + 1])  # 수율 read as 수(MM) + 율(XSN): one noun
+        if (_tag(t) not in _NOUN or _tag(t) == "XSN" or is_blocked(t) or t.end <= t.start) and not glued:
             i += 1
             continue
         start, end, j = t.start, t.end, i + 1
+        if glued:
+            end, j = tokens[i + 1].end, i + 2
+        word_start = _word_start(sentence, start)
+        if word_start < start and _HANGUL_RUN.fullmatch(sentence[word_start:start]) \
+                and not any(a < start and b > word_start for a, b in blocked):
+            start = word_start  # 우아한형제들, 순증: Kiwi split one word into an adnominal and a noun
+            while out and out[-1].start >= start:
+                out.pop()
         while j < n:
             u = tokens[j]
             tag = _tag(u)
@@ -70,6 +85,9 @@ def chunks(sentence: str, tokens: list[Token], blocked: list[tuple[int, int]]) -
                 break
             if tag in _NOUN and u.end > u.start:
                 end, j = u.end, j + 1
+            elif tag in ("MM", "XPN") and j + 1 < n and tokens[j + 1].start == u.end and _tag(tokens[j + 1]) in _NOUN \
+                    and not is_blocked(tokens[j + 1]):
+                end, j = tokens[j + 1].end, j + 2  # 가입자 순증: a prefix glued to the next noun
             elif (tag in _LINK or u.form in _QUOTE_OPEN or u.form in _QUOTE_CLOSE) and j + 1 < n:
                 j += 1
                 if u.form in _QUOTE_CLOSE:
@@ -94,6 +112,20 @@ def chunks(sentence: str, tokens: list[Token], blocked: list[tuple[int, int]]) -
         out.append(Chunk(start, end, sentence[start:end], particle, p_end, before_verb))
         i = max(j, i + 1)
     return out
+
+
+_HANGUL_RUN = re.compile(r"[가-힣]+")
+_PARENS = re.compile(r"\([^()]*\)")
+_QUOTES = re.compile(r"[‘’“”'\"「」『』《》〈〉]")
+_PLURAL = re.compile(r"들$")
+
+
+def _word_start(sentence: str, pos: int) -> int:
+    """Where the space-delimited word holding ``pos`` starts."""
+    k = pos
+    while k > 0 and not sentence[k - 1].isspace() and sentence[k - 1] not in "(‘“'\"「『《〈·,":
+        k -= 1
+    return k
 
 
 def _tag(t: Token) -> str:

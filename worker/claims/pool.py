@@ -13,6 +13,7 @@ import signal
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from datetime import date, datetime
 from pathlib import Path
 
 from worker.claims import extract_claims
@@ -42,9 +43,9 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(0)
 
 
-def _read(text: str) -> Claims:
+def _read(text: str, published: datetime | date | None) -> Claims:
     assert _lexicon is not None
-    return extract_claims(text, _lexicon)
+    return extract_claims(text, _lexicon, published=published)
 
 
 class ClaimPool:
@@ -55,8 +56,8 @@ class ClaimPool:
         self._pool = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
                                          initializer=_start, initargs=(str(config_dir), os.getpid()))
 
-    def __call__(self, text: str) -> Claims:
-        return self._pool.submit(_read, text).result()
+    def __call__(self, text: str, published: datetime | date | None = None) -> Claims:
+        return self._pool.submit(_read, text, published).result()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

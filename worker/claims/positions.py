@@ -107,8 +107,9 @@ def _closed(tokens: list[Token], subj: Subject, pred: int, background: frozenset
         t, nxt = tokens[k], tokens[k + 1]
         if t.tag == "EF":
             return True  # 답변이 "불충분하다"며 (차단하라고 명령했다): a clause already ended
-        if t.tag == "ETM" and nxt.form not in _MODAL_NOUNS and is_noun(nxt):
-            return True  # 딥시크가 개발한 (모델): a relative clause
+        if t.tag == "ETM" and nxt.form not in _MODAL_NOUNS and is_noun(nxt) \
+                and not (k > 0 and tokens[k - 1].form in ("대하", "관하")):
+            return True  # 딥시크가 개발한 (모델): a relative clause; 딥시크에 대한 (점검) is none
         if t.tag == "ETN" and nxt.form not in ("로", "으로"):
             return True
         if t.tag == "EC" and (t.form in ("도록", "게") or t.form in background):
@@ -272,7 +273,8 @@ class _Reader:
                 toks) else len(s.text))]
             if inner and not any(t.form in _COORD_TOKENS for t in toks[after:np_end] if t.start < inner[0].start):
                 continue  # 엔비디아 H20의 수출: the position is about the more specific target
-            ev = read_chain(toks, after, self.v)
+            topic_before = any(t.tag == "JX" and t.form in ("은", "는") and t.end <= m.start for t in toks)
+            ev = read_chain(toks, after, self.v, topic_object=topic_before)
             if ev is None:
                 continue
             actors, rank = self._actors(idx, ev, [m], np_end)

@@ -25,6 +25,8 @@ QUOTE_ENDINGS = {"다고", "라고", "냐고", "자고", "고", "이라고", "�
 ASPECT_AUX = {"있", "주", "보", "오", "가", "내", "버리", "두", "놓"}
 PASSIVE_LIGHT = {"되", "당하", "받"}
 LIST_NOUNS = {"대상", "목록", "명단", "리스트"}  # 수출 통제 대상에 (추가했다)
+#: Verbs that end or carry out a procedure (점검을 마치고): the move is the next clause's.
+PROCEDURE_VERBS = {"마치다", "끝내다", "거치다", "완료하다", "마무리하다", "종료하다", "벌이다"}
 
 
 @dataclass(frozen=True)
@@ -199,12 +201,48 @@ def _find_verb(tokens: list[Token], j: int, st: _State) -> int | None:
         elif is_verb(t):
             if t.tag == "VCP" and phrase and tokens[phrase[-1]].form == "중":
                 phrase = phrase[:-1]
+            if t.tag.startswith("XSV") and len(phrase) > 1 and fold(tokens[phrase[-1]].form) + "하다" in st.v.light_verbs \
+                    and not st.v.words(fold(tokens[phrase[-1]].form)):
+                phrase = phrase[:-1]  # 시정 권고를 의결했다: 의결하다 is the light verb of 시정 권고
             st.phrase(tokens, phrase, pred=t.tag.startswith(("XSV", "XSA")))
             return j
         elif t.tag in ("SF", "SE") or t.tag.startswith("E"):
             return None
         j += 1
     return None
+
+
+def _no_object(tokens: list[Token], k: int) -> bool:
+    """True when no object particle comes before the clause's first predicate from ``k``."""
+    for t in tokens[k:]:
+        if t.tag == "JKO":
+            return False
+        if is_verb(t) or t.tag in ("EC", "EF", "SF"):
+            return True
+    return True
+
+
+def _past_procedure(tokens: list[Token], v: int, st: _State) -> tuple[int, _State]:
+    """``딥시크 점검을 마치고 시정 권고를 내렸다``: a verb that only ends or carries out a procedure,
+    coordinated with a next clause, passes the target on to that clause's move when it has one."""
+    n = len(tokens)
+    if lemma(tokens, v) not in PROCEDURE_VERBS or v + 1 >= n or tokens[v + 1].tag != "EC" \
+            or tokens[v + 1].form not in ("고", "며", "으며", "면서", "으면서", "어", "아"):
+        return v, st
+    nxt = _State(st.v)
+    w = _find_verb(tokens, v + 2, nxt)
+    if w is None:
+        return v, st
+    if not tokens[w].tag.startswith(("XSV", "XSA")):
+        word = lemma(tokens, w)
+        if word in st.v.polar or word in st.v.neutral:
+            nxt.word(word, pred=True)
+        elif word not in st.v.light_verbs:
+            return v, st
+    if not nxt.polar and not nxt.neutral:
+        return v, st
+    nxt.neutral |= st.neutral
+    return w, nxt
 
 
 def _serial(tokens: list[Token], j: int, vocab: StanceVocab) -> bool:
@@ -338,8 +376,11 @@ def _fact(tokens: list[Token], k: int) -> int | None:
     return None
 
 
-def read_chain(tokens: list[Token], after: int, vocab: StanceVocab) -> Event | None:
-    """The ``Event`` of the clause governing a target whose last token is before ``after``."""
+def read_chain(tokens: list[Token], after: int, vocab: StanceVocab, *, topic_object: bool = False) -> Event | None:
+    """The ``Event`` of the clause governing a target whose last token is before ``after``.
+
+    ``topic_object``: the sentence has an earlier topic (회사는 …, 중국산 AI 모델은 쓰지 않는다), so a
+    target written as a topic with no object of its own in its clause is what is acted on."""
     st = _State(vocab)
     nouns, i = noun_phrase(tokens, after)
     n = len(tokens)
@@ -354,6 +395,8 @@ def read_chain(tokens: list[Token], after: int, vocab: StanceVocab) -> Event | N
         got = judged(tokens, nouns, i, after - 1, vocab)
         if got is not None:
             return Event(got[0], got[1], got[2], "", "judged")
+    if topic_object and role == "topic" and tokens[i].form in ("은", "는") and _no_object(tokens, i + 1):
+        role = "obj"  # 회사는 …, 중국산 AI 모델은 쓰지 않는다: the second topic is what is (not) used
     st.phrase(tokens, nouns)
     start = i if role == "bare" else i + 1
     if role == "topic" and i < n and tokens[i].form == "도" and nouns and fold(tokens[nouns[-1]].form) in vocab.polar:
@@ -370,6 +413,7 @@ def read_chain(tokens: list[Token], after: int, vocab: StanceVocab) -> Event | N
     v = _find_verb(tokens, start, st)
     if v is None:
         return None
+    v, st = _past_procedure(tokens, v, st)
     t = tokens[v]
     passive = _passive(tokens, v)
     if role in ("subj", "topic") and passive != "passive":

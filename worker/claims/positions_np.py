@@ -184,12 +184,21 @@ def _member(tokens: list[Token], a: int, b: int, sentence: str, mentions: list[M
     if hw.removesuffix("들") in vocab.groups or hw in vocab.non_actors:
         return "group" if hw.removesuffix("들") in vocab.groups else None
     company = head > a and tokens[a].tag in ("NNP", "SL") and hw in vocab.org_words  # 도요타 자동차
-    proper = company or tokens[head].tag in ("NNP", "SL") or any(hw.endswith(s) and len(hw) > len(s) + 1
-                                                       for s in vocab.org_suffixes) \
+    word = fold(_glued_word(tokens, a, head))  # 참여연대: Kiwi reads 참여 + 연대, written as one word
+    proper = company or tokens[head].tag in ("NNP", "SL") or any(w.endswith(s) and len(w) > len(s) + 1
+                                                       for s in vocab.org_suffixes for w in {hw, word}) \
         or (head == a and len(hw) >= MIN_UNKNOWN_NOUN and not vocab.words(hw))
     if proper and head - a < MAX_UNKNOWN_TOKENS and not lexicon.find_targets(text):
         return Actor(text, text)
     return None
+
+
+def _glued_word(tokens: list[Token], a: int, head: int) -> str:
+    """The head noun with the nouns written together with it before it (참여+연대 → 참여연대)."""
+    k = head
+    while k > a and tokens[k - 1].end == tokens[k].start and tokens[k - 1].tag in ("NNG", "NNP"):
+        k -= 1
+    return "".join(t.form for t in tokens[k:head + 1])
 
 
 def _enumeration(tokens: list[Token], start: int) -> tuple[int, int] | None:

@@ -3,7 +3,12 @@
 A delivery moves ``pending`` -> ``sending`` (claimed: ``next_attempt_at`` is then the lease's
 end) -> ``sent`` | back to ``pending`` (retry later) | ``failed``. A digest delivery moves the
 same way through ``digest`` -> ``digesting`` (claimed) -> ``sent`` | ``digest`` | ``failed``; a
-``sending`` or ``digesting`` delivery whose lease ran out was interrupted: it is *in doubt*. Claims are compare-and-set updates, so two workers never both own one delivery.
+``sending`` or ``digesting`` delivery whose lease ran out was interrupted: it is *in doubt*. Claims are
+compare-and-set updates, so two workers never both own one delivery.
+
+A delivery whose destination is no longer configured (its URL left ``POLICYWATCH_NOTIFY_URLS``)
+stays as it is and resumes if the URL returns; ``waiting_for_removed`` counts them and
+``forget_removed`` gives them up.
 
 All times are stored in UTC: SQLite keeps no offset, so mixed offsets would compare wrongly.
 """
@@ -23,6 +28,7 @@ from worker.store.schema import AlertRow, DeliveryRow
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 DIGEST, DIGESTING = "digest", "digesting"
 IN_FLIGHT = (SENDING, DIGESTING)
+UNDELIVERED = (PENDING, SENDING, DIGEST, DIGESTING)
 
 
 def utc(moment: datetime) -> datetime:
@@ -45,6 +51,15 @@ class DueDelivery:
     kind: str
     target: str | None
     payload: dict[str, Any]
+    due_at: datetime | None = None  # next_attempt_at: the slot, the retry time or the lease's end
+
+
+class RemovedDestination(NamedTuple):
+    """Deliveries waiting for a destination that is not configured any more."""
+
+    destination: str  # its id
+    label: str  # its redacted URL, as stored with the deliveries
+    count: int
 
 
 class AlertDeliveries(NamedTuple):
@@ -85,7 +100,7 @@ def _due(session: Session, states: Sequence[str], now: datetime, destinations: S
                    DeliveryRow.destination.in_(list(destinations)))
             .order_by(DeliveryRow.next_attempt_at, DeliveryRow.id).limit(limit))
     return [DueDelivery(d.id, a.id, a.key, d.destination, d.state, d.attempts, a.kind, a.target,
-                        dict(a.payload or {}))
+                        dict(a.payload or {}), utc(d.next_attempt_at) if d.next_attempt_at else None)
             for d, a in session.execute(stmt)]
 
 
@@ -165,3 +180,27 @@ def delivery_counts(session: Session) -> dict[str, int]:
     """How many deliveries are in each state."""
     rows = session.execute(select(DeliveryRow.state, func.count(DeliveryRow.id)).group_by(DeliveryRow.state))
     return {state: count for state, count in rows}
+
+
+def waiting_for_removed(session: Session, configured: Sequence[str]) -> list[RemovedDestination]:
+    """Undelivered deliveries whose destination is not among ``configured``, per destination
+    (most first)."""
+    rows = session.execute(
+        select(DeliveryRow.destination, func.max(DeliveryRow.label), func.count(DeliveryRow.id))
+        .where(DeliveryRow.state.in_(UNDELIVERED), DeliveryRow.destination.not_in(list(configured)))
+        .group_by(DeliveryRow.destination))
+    found = [RemovedDestination(dest, label or dest, int(n)) for dest, label, n in rows]
+    return sorted(found, key=lambda r: (-r.count, r.label))
+
+
+def forget_removed(session: Session, configured: Sequence[str], error: str) -> list[RemovedDestination]:
+    """Give up every undelivered delivery whose destination is not among ``configured``: they
+    become ``failed`` with ``error``; what was given up, per destination."""
+    found = waiting_for_removed(session, configured)
+    if found:
+        session.execute(update(DeliveryRow)
+                        .where(DeliveryRow.state.in_(UNDELIVERED),
+                               DeliveryRow.destination.in_([r.destination for r in found]))
+                        .values(state=FAILED, next_attempt_at=None, last_error=error)
+                        .execution_options(synchronize_session=False))
+    return found
