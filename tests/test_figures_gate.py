@@ -11,6 +11,7 @@ a floor when the extractor gets better.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -78,22 +79,30 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) <= 1e-6 * max(abs(a), abs(b), 1e-9)
 
 
+def _matched(predicted: list[Figure], gold: list[dict[str, Any]], used: set[int]) -> Iterator[tuple[Figure, int | None]]:
+    """Each predicted figure with the index of the first unused gold figure of its value and unit
+    (then marked used), or None."""
+    for f in predicted:
+        i = next((k for k, g in enumerate(gold) if k not in used and _same_unit(g["unit"], f.unit)
+                  and _close(g["value"], f.value)), None)
+        if i is not None:
+            used.add(i)
+        yield f, i
+
+
 def score(cases: list[tuple[str, list[Figure], list[dict[str, Any]]]]) -> tuple[dict[str, float], list[str]]:
     """Precision, recall and attribution accuracy over (name, predicted, gold) cases, and the misses."""
     t = dict(tp=0, fp=0, req=0, hit=0, subj=0, metric=0, qual=0)
     notes: list[str] = []
     for name, predicted, gold in cases:
         used: set[int] = set()
-        for f in predicted:
-            i = next((k for k, g in enumerate(gold) if k not in used and _same_unit(g["unit"], f.unit)
-                      and _close(g["value"], f.value)), None)
+        for f, i in _matched(predicted, gold, used):
             if i is None:
                 if not any(g.get("equivalent") and g["equivalent"]["unit"] == f.unit
                            and _close(g["equivalent"]["value"], f.value) for g in gold):
                     t["fp"] += 1
                     notes.append(f"{name}: unexpected {f.value} {f.unit} in {f.sentence[:60]}")
                 continue
-            used.add(i)
             g = gold[i]
             if not g.get("required", True):
                 continue
@@ -195,15 +204,9 @@ def period_scores(cases: list[tuple[str, list[Figure], list[dict[str, Any]]]]) -
     right = dated = kept = undated = 0
     notes: list[str] = []
     for name, predicted, gold in cases:
-        used: set[int] = set()
-        for f in predicted:
-            i = next((k for k, g in enumerate(gold) if k not in used and _same_unit(g["unit"], f.unit)
-                      and _close(g["value"], f.value)), None)
+        for f, i in _matched(predicted, gold, set()):
             if i is None or not gold[i].get("required", True):
-                if i is not None:
-                    used.add(i)
                 continue
-            used.add(i)
             want = gold[i].get("period")
             if want:
                 dated, right = dated + 1, right + (f.period == want)
