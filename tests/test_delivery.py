@@ -471,3 +471,12 @@ def test_forget_removed_gives_them_up(db: Database, hook: WebhookReceiver, tmp_p
     # Given up means given up: the URL coming back does not send them.
     assert deliver_due(db, make_settings(db.url, kept, gone), now=NOW).sent == 2
     assert hook.requests("/gone") == []
+
+
+def test_a_delivery_report_reads_as_one_line() -> None:
+    from worker.alerts import DeliveryReport
+
+    assert DeliveryReport().summary() == "nothing due"
+    report = DeliveryReport(sent=3, retrying=1)
+    report.add(DeliveryReport(sent=2, held=4))
+    assert report.summary() == "5 sent, 1 retrying, 4 held"

@@ -203,8 +203,9 @@ def test_a_signal_during_once_stops_the_pass_cleanly(
         undisturbed: dict[str, tuple[int, int, int]]) -> None:
     cfg = make_config(tmp_path, site.server.url("/feed.xml"))
     settings_yaml = cfg / "settings.yaml"
-    settings_yaml.write_text(settings_yaml.read_text(encoding="utf-8").replace(
-        "processes: 0", f"processes: {processes}"), encoding="utf-8")
+    shipped = settings_yaml.read_text(encoding="utf-8")
+    assert "processes: 1" in shipped
+    settings_yaml.write_text(shipped.replace("processes: 1", f"processes: {processes}"), encoding="utf-8")
     env = worker_env(cfg, tmp_path, database_url)
     data = tmp_path / "data"
     # its own process group, signalled as a whole: what Ctrl-C in a terminal and systemd's stop do

@@ -104,6 +104,7 @@ def deliver(settings: Settings, db: Any) -> Any:
     metrics.delivery_done(report)
     digests = alerts.deliver_digests(db, settings)
     metrics.delivery_done(digests)
+    report.add(digests)
     return report
 
 
@@ -314,7 +315,7 @@ def run_once(settings: Settings, open_store: Callable[[], tuple[Any, Any]], name
             return stop.exit_status
         report = deliver(settings, db)
         log.info("pass done: %d sources (%d failing), %d articles, %d alerts; delivery: %s", summary["sources"],
-                 summary["failing"], summary["articles"], summary["alerts"], report)
+                 summary["failing"], summary["articles"], summary["alerts"], report.summary())
         prune(settings, db)
         write_heartbeat(settings.data_dir, "once", {"state": "done", **summary})
         return 0

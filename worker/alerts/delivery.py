@@ -84,6 +84,14 @@ class DeliveryReport:
     errors: list[str] = field(default_factory=list)  # one redacted line per failed attempt
     destinations: tuple[str, ...] = field(default=(), repr=False)  # ids of the configured destinations
 
+    def summary(self) -> str:
+        """One line for people: the counts that are not zero ("3 sent, 1 retrying")."""
+        parts = [f"{getattr(self, name)} {label}" for name, label in (
+            ("sent", "sent"), ("retrying", "retrying"), ("failed", "failed"), ("held", "held"),
+            ("in_doubt", "sent again after an interruption"), ("removed", "waiting for a removed destination"))
+            if getattr(self, name)]
+        return ", ".join(parts) or "nothing due"
+
     def add(self, other: DeliveryReport) -> None:
         """Count ``other`` (one destination's share of a pass) into this report."""
         for name in ("sent", "messages", "retrying", "failed", "held", "in_doubt", "removed"):

@@ -22,6 +22,9 @@ from worker.errors import ConfigError
 from worker.model import Claims
 from worker.settings import Settings
 
+#: One claim process by default: the main process then never loads Kiwi, so it costs little
+#: memory, and claim reading gets a core of its own.
+DEFAULT_PROCESSES = 1
 _lexicon: Lexicon | None = None
 
 
@@ -64,9 +67,10 @@ class ClaimPool:
 
 
 def claim_pool(settings: Settings) -> ClaimPool | None:
-    """The pool ``claims.processes`` in settings.yaml asks for (0, the default for small set-ups: none)."""
+    """The pool ``claims.processes`` in settings.yaml asks for (default 1; 0: none, claims are
+    read in the main process)."""
     section = settings.extra.get("claims") or {}
-    processes = section.get("processes", 0) if isinstance(section, dict) else None
+    processes = section.get("processes", DEFAULT_PROCESSES) if isinstance(section, dict) else None
     if not isinstance(processes, int) or isinstance(processes, bool) or not 0 <= processes <= 16:
         raise ConfigError(f"{settings.config_dir / 'settings.yaml'}: claims.processes: expected a whole number "
                           f"from 0 to 16, got {processes!r}")
