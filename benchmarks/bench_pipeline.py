@@ -3,7 +3,7 @@ PostgreSQL: wall time, articles per second, CPU seconds per article, peak memory
 the articles accumulate (it must stay flat).
 
     .venv/bin/python benchmarks/bench_pipeline.py                      # 500 sources x 20 entries, both stores
-    .venv/bin/python benchmarks/bench_pipeline.py --sources 50 --backend sqlite --workers 4
+    .venv/bin/python benchmarks/bench_pipeline.py --sources 50 --backend sqlite --workers 4 --claim-processes 0
     .venv/bin/python benchmarks/bench_pipeline.py --profile prof.out   # cProfile of the pass
 
 The site runs in a separate process (its CPU is not counted): ``/feed/<i>.xml`` is an RSS feed of
@@ -358,10 +358,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sources", type=int, default=500)
     parser.add_argument("--entries", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=4, help="sources polled at once (Pipeline.run_once)")
+    parser.add_argument("--workers", type=int, default=8,
+                        help="sources polled at once (fetch.sources_at_once; its default is 8)")
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the pass (one backend)")
-    parser.add_argument("--claim-processes", type=int, default=0, help="claims read in this many processes")
+    parser.add_argument("--claim-processes", type=int, default=1,
+                        help="claims read in this many processes (claims.processes; its default is 1)")
     parser.add_argument("--child", nargs=3, metavar=("BACKEND", "URL", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

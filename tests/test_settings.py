@@ -73,3 +73,17 @@ def test_redact_hides_credentials_and_tokens() -> None:
                   "https://example.com/news?token=abc")
     assert "secret" not in text and "ABCDEF" not in text and "token=abc" not in text
     assert "smtp.example.com" in text and "https://example.com/news" in text
+
+
+def test_sources_at_once_is_read_and_checked(tmp_path: Path) -> None:
+    assert load_settings({}, config_dir=CONFIG).fetch.sources_at_once == 8
+    cfg = tmp_path / "config"
+    shutil.copytree(CONFIG, cfg)
+    path = cfg / "settings.yaml"
+    shipped = path.read_text(encoding="utf-8")
+    assert "sources_at_once: 8" in shipped
+    path.write_text(shipped.replace("sources_at_once: 8", "sources_at_once: 3"), encoding="utf-8")
+    assert load_settings({}, config_dir=cfg).fetch.sources_at_once == 3
+    path.write_text(shipped.replace("sources_at_once: 8", "sources_at_once: 0"), encoding="utf-8")
+    with pytest.raises(ConfigError, match="fetch.sources_at_once"):
+        load_settings({}, config_dir=cfg)

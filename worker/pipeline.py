@@ -253,11 +253,13 @@ class Pipeline:
 
     # --- collecting --------------------------------------------------------------------------
 
-    def run_once(self, sources: Sequence[Source] | None = None, *, workers: int = 4) -> list[SourceReport]:
-        """One pass over every enabled source (in parallel); a failing source is reported, not raised."""
+    def run_once(self, sources: Sequence[Source] | None = None, *, workers: int | None = None) -> list[SourceReport]:
+        """One pass over every enabled source, ``fetch.sources_at_once`` of them side by side (or
+        ``workers``); a failing source is reported, not raised."""
         todo = [s for s in (sources if sources is not None else self.settings.sources) if s.enabled]
         if not todo:
             return []
+        workers = workers or self.settings.fetch.sources_at_once
         with ThreadPoolExecutor(max_workers=max(1, min(workers, len(todo))), thread_name_prefix="source") as pool:
             return list(pool.map(self.refresh_source, todo))
 

@@ -45,6 +45,7 @@ class FetchSettings:
     min_interval_minutes: int = 5
     max_interval_minutes: int = 240
     max_entries_per_pass: int = 50  # per source; the rest waits for the next pass
+    sources_at_once: int = 8  # sources polled side by side in a pass (their hosts' latency overlaps)
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,7 @@ def _fetch_settings(raw: Any, path: Path) -> FetchSettings:
         _expect(ok and not isinstance(value, bool) or isinstance(default, bool),
                 path, f"fetch.{key}", f"a {type(default).__name__}, got {value!r}")
         values[key] = type(default)(value)
+    _expect(values.get("sources_at_once", 1) >= 1, path, "fetch.sources_at_once", "a whole number from 1")
     return FetchSettings(**values)
 
 
