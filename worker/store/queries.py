@@ -2,9 +2,9 @@
 values (or rows where the caller must update them) back."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 import math
 import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
