@@ -114,3 +114,40 @@ def test_any_value_the_latest_article_gave_under_a_key_is_restated() -> None:
     changed = _cf([("k|", "k", fig(8.2e13))], {"k|": latest})[0]
     assert changed.change is ChangeKind.CHANGED and changed.previous.value == 7.9e13
     assert _cf([("k|", "k", fig(7.1e13))], {"k|": latest})[0].change is ChangeKind.CHANGED
+
+
+def test_restating_ranges_hold_every_value_same_value_accepts() -> None:
+    """The store reads a subject's known values only within ``restating_ranges``: any known value
+    ``same_value`` would take as a restatement must lie there (as the value or as its equivalent),
+    across units, currencies, qualifiers and stated conversions."""
+    import random
+
+    rng = random.Random(11)
+    units = ["KRW", "USD", "CNY", "JPY", "EUR", "PCT", "COUNT"]
+    qualifiers = list(Qualifier)
+
+    def amount(near: float | None = None) -> tuple[float, str]:
+        unit = rng.choice(units)
+        if near is not None and rng.random() < 0.7:  # close to a value in won, in some currency
+            rate = compare.ROUGH_KRW_RATE.get(unit, 1.0)
+            return near / rate * rng.uniform(0.8, 1.25), unit
+        return rng.choice([-1, 1]) * 10 ** rng.uniform(-1, 12) if rng.random() < 0.95 else 0.0, unit
+
+    accepted = 0
+    for _ in range(20000):
+        value, unit = amount()
+        won = value * compare.ROUGH_KRW_RATE.get(unit, 1.0)
+        eq = Quantity(*amount(won), rng.choice(qualifiers)) if rng.random() < 0.3 else None
+        figure = Figure(value=value, unit=unit, qualifier=rng.choice(qualifiers), subject="s", metric="m",
+                        sentence="", equivalent=eq)
+        kvalue, kunit = amount(won) if rng.random() < 0.8 else (value * rng.uniform(0.99, 1.01), unit)
+        keq = Quantity(*amount(won), rng.choice(qualifiers)) if rng.random() < 0.3 else None
+        known = Previous(source="", sentence="", value=kvalue, unit=kunit, qualifier=rng.choice(qualifiers),
+                         equivalent=keq)
+        if not compare.same_value(figure, known):
+            continue
+        accepted += 1
+        stored = [(kunit, kvalue)] + ([(keq.unit, keq.value)] if keq else [])
+        assert any(u == su and lo <= sv <= hi for u, lo, hi in compare.restating_ranges(figure) for su, sv in stored), \
+            (figure, known)
+    assert accepted > 1000  # the draw reaches the interesting cases

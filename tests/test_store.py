@@ -78,7 +78,7 @@ def test_upgrade_from_0001_fills_subject_keys_and_sketches_old_articles(database
     db.migrate()
     with db.session() as s:
         assert s.scalar(text("SELECT subject_key FROM figures")) == "h100|money"
-        assert list(queries.known_figures_by_subject(s, ["h100|money"])) == ["h100|money"]
+        assert list(queries.known_figures_by_subject(s, [("h100|money", "KRW", 3e7, 5e7)])) == ["h100|money"]
         rewrite = story.replace("재개하기로 했다", "재개한다고 밝혔다")
         fp = fingerprint(rewrite)
         dup = queries.find_duplicate(s, "u2", "h2", fp.simhash, t1, fp.sketch)
@@ -147,39 +147,98 @@ def test_recent_fingerprints_match_the_database_and_see_late_commits(db: Databas
         assert sorted((queries.distance(fp, h), i) for i, h in db_rows if queries.is_candidate(fp, h)) == got
 
 
-def test_articles_stating_each_range_newest_first_within_the_window(db: Database) -> None:
+def _stating_article(db: Database, n: int, when: datetime, values: list[tuple[float, str]],
+                     baseline: bool = False) -> int:
+    fig = Figure(value=0, unit="COUNT", qualifier=Qualifier.EXACT, subject="s", metric="m", sentence="")
+    with db.session() as s:
+        row = queries.add_article(s, Article(url=f"u{n}", title="t", text="x", outlet="o"), source_name=None,
+                                  content_hash=f"h{n}", fingerprint=n, now=when, baseline=baseline)
+        queries.add_figures(s, row, [(f"k{n}{i}", f"b{n}{i}", fig.__class__(**{**fig.__dict__, "value": v, "unit": u}))
+                                     for i, (v, u) in enumerate(values)], when)
+        return row.id
+
+
+def test_values_stated_each_range_newest_first_within_the_window(db: Database) -> None:
     from datetime import timedelta
 
     now = datetime(2025, 4, 10, tzinfo=UTC)
-    fig = Figure(value=0, unit="COUNT", qualifier=Qualifier.EXACT, subject="s", metric="m", sentence="")
-
-    def article(n: int, age_days: float, values: list[tuple[float, str]], baseline: bool = False) -> int:
-        with db.session() as s:
-            row = queries.add_article(s, Article(url=f"u{n}", title="t", text="x", outlet="o"), source_name=None,
-                                      content_hash=f"h{n}", fingerprint=n, now=now - timedelta(days=age_days),
-                                      baseline=baseline)
-            queries.add_figures(s, row, [(f"k{n}{i}", f"b{n}{i}", fig.__class__(**{**fig.__dict__, "value": v, "unit": u}))
-                                         for i, (v, u) in enumerate(values)], now - timedelta(days=age_days))
-            return row.id
-
-    seed = article(1, 60, [(3, "COUNT")], baseline=True)
-    old = article(2, 30, [(3, "COUNT"), (4e7, "KRW")])
-    a = article(3, 2, [(3, "COUNT"), (4e7, "KRW")])
-    b = article(4, 1, [(3.01, "COUNT"), (7, "PCT")])
-    me = article(5, 0, [(3, "COUNT")])
+    since = now - timedelta(days=7)
+    recent = queries.RecentValues()
+    seed = _stating_article(db, 1, now - timedelta(days=60), [(3, "COUNT")], baseline=True)
+    old = _stating_article(db, 2, now - timedelta(days=30), [(3, "COUNT"), (4e7, "KRW")])
+    a = _stating_article(db, 3, now - timedelta(days=2), [(3, "COUNT"), (4e7, "KRW")])
+    b = _stating_article(db, 4, now - timedelta(days=1), [(3.01, "COUNT"), (7, "PCT")])
+    me = _stating_article(db, 5, now, [(3, "COUNT")])
     with db.session() as s:
-        got = queries.articles_stating(s, [("COUNT", 2.99, 3.02), ("KRW", 3.9e7, 4.1e7), ("PCT", 1, 2)],
-                                       now - timedelta(days=7), me)
-    assert got == [[b, a, seed], [a], []]
+        got = recent.stating(s, [("COUNT", 2.99, 3.02), ("KRW", 4.1e7, 3.9e7), ("PCT", 1, 2), ("USD", 1, 2)],
+                             since, me)
+    assert got == [[b, a, seed], [a], [], []]
     assert old not in got[0]
     with db.session() as s:
-        assert queries.articles_stating(s, [], now, me) == []
-        many = queries.MAX_STATING_ARTICLES
+        assert recent.stating(s, [], now, me) == []
+    many = queries.MAX_STATING_ARTICLES
     for n in range(many + 3):
-        article(100 + n, 0.5, [(9, "PERSON")])
-    with db.session() as s:
-        (ids,) = queries.articles_stating(s, [("PERSON", 9, 9)], now - timedelta(days=7), me)
+        _stating_article(db, 100 + n, now - timedelta(hours=12), [(9, "PERSON")])
+    with db.session() as s:  # read after the first look: only the new articles are read
+        (ids,) = recent.stating(s, [("PERSON", 9, 9)], since, me)
     assert len(ids) == many and ids == sorted(ids, reverse=True)
+
+
+def test_values_stated_match_the_database_and_see_late_commits(db: Database) -> None:
+    """The in-memory window gives what a scan of the figures table gives, for many articles and
+    values (so that the sorted part is merged several times, dropping what left the window), and
+    sees an article whose lower id committed after higher ones (PostgreSQL assigns ids first)."""
+    import random
+    from datetime import timedelta
+
+    from worker.store.schema import ArticleRow, FigureRow
+
+    rng = random.Random(7)
+    now = datetime(2025, 4, 10, tzinfo=UTC)
+    since = now - timedelta(days=7)
+    recent = queries.RecentValues()
+    units = ["COUNT", "KRW", "PCT"]
+    _stating_article(db, 0, now - timedelta(days=40), [(5, "COUNT")], baseline=True)
+
+    def batch(first: int, count: int) -> None:
+        with db.session() as s:
+            for n in range(first, first + count):
+                when = now - timedelta(days=rng.uniform(0, 12))
+                row = ArticleRow(url=f"u{n}", outlet="o", title="t", text="x", content_hash=f"h{n}", simhash=n,
+                                 fetched_at=when, is_baseline=False, on_topic=True)
+                s.add(row)
+                s.flush()
+                s.add_all(FigureRow(article_id=row.id, key="k", base_key="b", subject_key="s|x", subject="s",
+                                    metric="m", value=rng.randint(1, 60), unit=rng.choice(units), qualifier="exact",
+                                    sentence="", observed_at=when) for _ in range(30))
+
+    def expected(s, unit: str, low: float, high: float, exclude: int) -> list[int]:
+        rows = s.execute(queries.select(FigureRow.article_id).join(ArticleRow).where(
+            FigureRow.unit == unit, FigureRow.value.between(low, high), FigureRow.article_id != exclude,
+            queries.or_(ArticleRow.fetched_at >= since, ArticleRow.is_baseline.is_(True))).distinct())
+        return sorted((i for (i,) in rows), reverse=True)[:queries.MAX_STATING_ARTICLES]
+
+    wanted = [(rng.choice(units), v, v * 1.05) for v in (1, 5, 17, 30, 59.5, 61)]
+    for first in (1, 150, 300):
+        batch(first, 140)  # 4,200 values a batch: more than the unsorted tail holds
+        with db.session() as s:
+            got = recent.stating(s, wanted, since, exclude_id=first + 3)
+            assert got == [expected(s, u, lo, hi, first + 3) for u, lo, hi in wanted]
+    def add(s, art_id: int, value: float) -> None:
+        s.add(ArticleRow(id=art_id, url=f"u{art_id}", outlet="o", title="t", text="x", content_hash=f"h{art_id}",
+                         simhash=1, fetched_at=now, is_baseline=False, on_topic=True))
+        s.flush()
+        s.add(FigureRow(article_id=art_id, key="k", base_key="b", subject_key="s|count", subject="s", metric="m",
+                        value=value, unit="COUNT", qualifier="exact", sentence="", observed_at=now))
+
+    with db.session() as s:
+        add(s, 5000, 999)
+    with db.session() as s:
+        assert recent.stating(s, [("COUNT", 999, 1000)], since, exclude_id=0) == [[5000]]
+    with db.session() as s:  # a lower id, committed after the higher one was read
+        add(s, 4990, 1000)
+    with db.session() as s:
+        assert recent.stating(s, [("COUNT", 999, 1000)], since, exclude_id=0) == [[5000, 4990]]
 
 
 def test_known_claim_queries_return_what_comparison_needs(db: Database) -> None:
@@ -217,7 +276,10 @@ def test_known_claim_queries_return_what_comparison_needs(db: Database) -> None:
         assert [p.value for p in latest["x|m|money|2024"]] == [6e7] and "nothing" not in latest
         by_base = queries.known_figures_by_base(s, ["x|m|money"])["x|m|money"]
         assert [(p.period, p.value) for p in by_base] == [("2024", 6e7), (None, 2e8)]
-        values = [p.value for p in queries.known_figures_by_subject(s, ["x|money"])["x|money"]]
+        values = [p.value for p in queries.known_figures_by_subject(s, [("x|money", "KRW", 0, 1e9)])["x|money"]]
         assert sorted(values) == [5e7, 6e7, 1e8, 2e8, 3e8]  # 1e8 was stated twice: once here
+        near = queries.known_figures_by_subject(s, [("x|money", "KRW", 1.5e8, 2.5e8), ("x|money", "KRW", 5e7, 5e7),
+                                                    ("x|money", "USD", 0, 1e9), ("y|money", "KRW", 0, 1e9)])
+        assert sorted(p.value for p in near["x|money"]) == [5e7, 2e8] and list(near) == ["x|money"]
         (pos,) = queries.known_positions_for(s, ["a|t"])["a|t"]
         assert pos.stance is Stance.SUPPORT and pos.sentence == "2"

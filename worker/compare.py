@@ -101,6 +101,28 @@ def same_value(figure: Figure, known: Previous) -> bool:
     return False
 
 
+def _around(value: float, tol: float) -> tuple[float, float]:
+    """The interval of the values ``b`` with ``_close(value, b, tol)``, widened by a rounding error."""
+    a, b = sorted((value * (1 - tol), value / (1 - tol)))
+    slack = 1e-9 * abs(value)
+    return a - slack, b + slack
+
+
+def restating_ranges(figure: Figure) -> list[tuple[str, float, float]]:
+    """``(unit, low, high)`` ranges that hold every known value ``same_value`` could take for a
+    restatement of ``figure``, as the known value or as its stated equivalent: the figure's value
+    and equivalent within the approximate tolerance, and for money the value in each other
+    currency within the conversion tolerance. The store narrows the known values with these
+    before ``same_value`` decides."""
+    ranges = [(unit, *_around(value, APPROX_TOLERANCE))
+              for value, unit, _ in _amounts(figure.value, figure.unit, figure.qualifier, figure.equivalent)]
+    if figure.unit in MONEY:
+        won = figure.value * ROUGH_KRW_RATE[figure.unit]
+        ranges += [(currency, *_around(won / ROUGH_KRW_RATE[currency], CONVERTED_TOLERANCE))
+                   for currency in sorted(MONEY - {figure.unit})]
+    return ranges
+
+
 def subject_of(base_key: str) -> str:
     """The subject part of a base key (what ``known_by_subject`` is keyed by, with the unit kind)."""
     parts = base_key.split("|")

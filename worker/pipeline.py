@@ -112,6 +112,7 @@ class Pipeline:
         self.holder = leases.holder_id()  # this process, in the leases it takes
         self.stopping = threading.Event()  # set on SIGTERM: finish the article in hand, start nothing new
         self._recent = queries.RecentFingerprints()  # the duplicate window's fingerprints, in memory
+        self._recent_values = queries.RecentValues()  # the related-story window's figure values
 
     def close(self) -> None:
         """Stop the claim-reading processes, if any."""
@@ -199,7 +200,7 @@ class Pipeline:
         for figure in figures:
             tolerance = compare.APPROX_TOLERANCE if figure.qualifier.value != "exact" else compare.EXACT_TOLERANCE
             wanted.append((figure.unit, figure.value * (1 - tolerance), figure.value * (1 + tolerance)))
-        stating = queries.articles_stating(session, wanted, now - RELATED_STORY_WINDOW, article_id)
+        stating = self._recent_values.stating(session, wanted, now - RELATED_STORY_WINDOW, article_id)
         sketches = queries.article_sketches(session, {i for ids in stating for i in ids})
         related = dedup.related(sketch, sketches, RELATED_STORY_JACCARD)
         return {id(figure) for figure, ids in zip(figures, stating) if related.intersection(ids)}
@@ -209,9 +210,10 @@ class Pipeline:
         known_f = queries.latest_figures_for(session, [k for k, _, _ in figures])
         # only keys nothing is known under can be new: a restatement worded with another metric,
         # or a figure for a new period
-        unknown = [(k, b) for k, b, _ in figures if k not in known_f]
-        known_b = queries.known_figures_by_base(session, [b for _, b in unknown])
-        known_s = queries.known_figures_by_subject(session, [compare.subject_of(b) for _, b in unknown])
+        unknown = [(k, b, f) for k, b, f in figures if k not in known_f]
+        known_b = queries.known_figures_by_base(session, [b for _, b, _ in unknown])
+        known_s = queries.known_figures_by_subject(session, [(compare.subject_of(b), *r) for _, b, f in unknown
+                                                             for r in compare.restating_ranges(f)])
         known_p = queries.known_positions_for(session, [k for k, _ in positions])
         parent_keys: dict[str, list[tuple[str, str]]] = {}
         for key, pos in positions:

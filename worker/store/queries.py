@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import bindparam, func, literal, or_, select, union_all
+from sqlalchemy import Float, String, and_, bindparam, column, func, or_, select, union, values
 from sqlalchemy.orm import Session, aliased
 
 from worker.dedup import CANDIDATE_BITS, distance, fingerprint, is_candidate, same_story_sketch
@@ -131,9 +131,12 @@ class RecentFingerprints:
         if fingerprint == 0:
             return []
         with self._lock:
+            # the first look reads the window through the index on fetched_at; later ones, by id
+            newer = (ArticleRow.id > self._max_id - self.OVERLAP if self._max_id
+                     else or_(ArticleRow.fetched_at >= since, ArticleRow.is_baseline.is_(True)))
             rows = session.connection().execute(
                 select(ArticleRow.id, ArticleRow.simhash, ArticleRow.fetched_at, ArticleRow.is_baseline)
-                .where(ArticleRow.id > self._max_id - self.OVERLAP, ArticleRow.duplicate_of_id.is_(None)))
+                .where(newer, ArticleRow.duplicate_of_id.is_(None)))
             new = [(i, h, math.inf if baseline else _aware(at).timestamp())
                    for i, h, at, baseline in rows if i not in self._seen and h]
             if new:
@@ -252,10 +255,6 @@ _LATEST_FIGURES = (
     .order_by(FigureRow.id))
 _NEWEST_PER_PERIOD = _ranked(FigureRow, _FIGURE_COLUMNS, FigureRow.base_key.in_(bindparam("keys", expanding=True)),
                              (FigureRow.base_key, FigureRow.period))
-_SUBJECT_VALUES = (
-    select(FigureRow.subject_key, FigureRow.value, FigureRow.unit, FigureRow.qualifier, FigureRow.equivalent_value,
-           FigureRow.equivalent_unit, FigureRow.equivalent_qualifier)
-    .where(FigureRow.subject_key.in_(bindparam("keys", expanding=True))).distinct())
 _NEWEST_POSITIONS = _ranked(PositionRow, _POSITION_COLUMNS, PositionRow.key.in_(bindparam("keys", expanding=True)),
                             (PositionRow.key,))
 
@@ -287,21 +286,49 @@ def known_figures_by_base(session: Session, base_keys: Iterable[str]) -> dict[st
     return out
 
 
-def known_figures_by_subject(session: Session, subjects: Iterable[str]) -> dict[str, list[Previous]]:
-    """Each value known for a ``subject|unit kind`` under any metric and period, once. These
-    observations tell only whether a value was known (value, unit, qualifier and equivalent are
-    set; not where it came from): a restatement under another metric wording raises nothing."""
-    subjects = sorted(set(subjects))
+_SUBJECT_VALUES: dict[int, Any] = {}  # the statement for n ranges, built on first use
+
+
+def _subject_values_statement(n: int) -> Any:
+    if n not in _SUBJECT_VALUES:
+        wanted = values(column("s", String), column("u", String), column("lo", Float), column("hi", Float),
+                        name="wanted").data([tuple(bindparam(f"{c}{i}") for c in ("s", "u", "lo", "hi"))
+                                             for i in range(n)]).cte("wanted")
+        f = FigureRow
+        columns = (f.subject_key, f.value, f.unit, f.qualifier, f.equivalent_value, f.equivalent_unit,
+                   f.equivalent_qualifier)
+        as_value = select(*columns).join(wanted, and_(f.subject_key == wanted.c.s, f.unit == wanted.c.u,
+                                                       f.value.between(wanted.c.lo, wanted.c.hi)))
+        as_equivalent = select(*columns).join(wanted, and_(f.subject_key == wanted.c.s,
+                                                           f.equivalent_unit == wanted.c.u,
+                                                           f.equivalent_value.between(wanted.c.lo, wanted.c.hi)))
+        _SUBJECT_VALUES[n] = union(as_value, as_equivalent)
+    return _SUBJECT_VALUES[n]
+
+
+def known_figures_by_subject(session: Session, wanted: Iterable[tuple[str, str, float, float]]
+                             ) -> dict[str, list[Previous]]:
+    """For each ``(subject key, unit, low, high)`` (``subject|unit kind``), the values known for
+    that subject under any metric and period whose value, or stated equivalent, is in that unit
+    and range; each value once. These observations tell only whether a value was known (value,
+    unit, qualifier and equivalent are set; not where it came from): a restatement under another
+    metric wording raises nothing. Two index range scans per range, however many values the
+    subject has."""
+    wanted = sorted(set(wanted))
     out: dict[str, list[Previous]] = {}
-    if subjects:
-        for row in session.connection().execute(_SUBJECT_VALUES, {"keys": subjects}):
-            equivalent = None
-            if row.equivalent_value is not None and row.equivalent_unit:
-                equivalent = Quantity(row.equivalent_value, row.equivalent_unit,
-                                      Qualifier(row.equivalent_qualifier or "exact"))
-            out.setdefault(row.subject_key, []).append(Previous(
-                source="", sentence="", value=row.value, unit=row.unit, qualifier=Qualifier(row.qualifier),
-                equivalent=equivalent))
+    if not wanted:
+        return out
+    params: dict[str, Any] = {}
+    for i, (subject, unit, low, high) in enumerate(wanted):
+        params.update({f"s{i}": subject, f"u{i}": unit, f"lo{i}": low, f"hi{i}": high})
+    for row in session.connection().execute(_subject_values_statement(len(wanted)), params):
+        equivalent = None
+        if row.equivalent_value is not None and row.equivalent_unit:
+            equivalent = Quantity(row.equivalent_value, row.equivalent_unit,
+                                  Qualifier(row.equivalent_qualifier or "exact"))
+        out.setdefault(row.subject_key, []).append(Previous(
+            source="", sentence="", value=row.value, unit=row.unit, qualifier=Qualifier(row.qualifier),
+            equivalent=equivalent))
     return out
 
 
@@ -317,38 +344,136 @@ def known_positions_for(session: Session, keys: Iterable[str]) -> dict[str, list
 
 #: At most this many articles per figure are checked for having stated its value before.
 MAX_STATING_ARTICLES = 20
-_STATING: dict[int, Any] = {}  # the statement for n ranges, built on first use
 
 
-def _stating_statement(n: int) -> Any:
-    if n not in _STATING:
-        baseline = select(ArticleRow.id).where(ArticleRow.is_baseline.is_(True)).scalar_subquery()
-        parts = [select(literal(i).label("i"), FigureRow.article_id)
-                 .where(FigureRow.unit == bindparam(f"unit{i}"),
-                        FigureRow.value.between(bindparam(f"low{i}"), bindparam(f"high{i}")),
-                        FigureRow.article_id != bindparam("exclude"),
-                        or_(FigureRow.observed_at >= bindparam("since"), FigureRow.article_id.in_(baseline)))
-                 .group_by(FigureRow.article_id).order_by(FigureRow.article_id.desc())
-                 .limit(MAX_STATING_ARTICLES).subquery().select()
-                 for i in range(n)]
-        _STATING[n] = union_all(*parts) if n > 1 else parts[0]
-    return _STATING[n]
+class _UnitValues:
+    """The values stated in one unit: a part sorted by value and an unsorted tail that new values
+    are appended to, merged into the sorted part when it fills up (values older than the window
+    are dropped then)."""
+
+    TAIL = 2048
+
+    def __init__(self) -> None:
+        self.values = np.zeros(0, dtype=np.float64)
+        self.ids = np.zeros(0, dtype=np.int64)
+        self.times = np.zeros(0, dtype=np.float64)
+        self.tail_values = np.empty(self.TAIL, dtype=np.float64)
+        self.tail_ids = np.empty(self.TAIL, dtype=np.int64)
+        self.tail_times = np.empty(self.TAIL, dtype=np.float64)
+        self.filled = 0
+
+    def __len__(self) -> int:
+        return len(self.values) + self.filled
+
+    def add(self, values: np.ndarray, ids: np.ndarray, times: np.ndarray, start: float) -> None:
+        end = self.filled + len(values)
+        if end <= self.TAIL:
+            self.tail_values[self.filled:end], self.tail_ids[self.filled:end] = values, ids
+            self.tail_times[self.filled:end] = times
+            self.filled = end
+            return
+        values = np.concatenate([self.values, self.tail_values[:self.filled], values])
+        ids = np.concatenate([self.ids, self.tail_ids[:self.filled], ids])
+        times = np.concatenate([self.times, self.tail_times[:self.filled], times])
+        live = times >= start
+        order = np.argsort(values[live], kind="stable")
+        self.values, self.ids, self.times = values[live][order], ids[live][order], times[live][order]
+        self.filled = 0
+
+    def between(self, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
+        """Article ids and times of the values in ``[low, high]``."""
+        i, j = np.searchsorted(self.values, low, "left"), np.searchsorted(self.values, high, "right")
+        tail = self.tail_values[:self.filled]
+        hit = (tail >= low) & (tail <= high)
+        return (np.concatenate([self.ids[i:j], self.tail_ids[:self.filled][hit]]),
+                np.concatenate([self.times[i:j], self.tail_times[:self.filled][hit]]))
 
 
-def articles_stating(session: Session, wanted: Sequence[tuple[str, float, float]], since: datetime,
-                     exclude_id: int) -> list[list[int]]:
-    """For each ``(unit, low, high)``: up to ``MAX_STATING_ARTICLES`` of the newest articles seen
-    since ``since`` (or in the baseline) that state a value in that range in that unit, as ids.
-    One query: a scan of the covering index ``ix_figures_unit_value`` per range."""
-    out: list[list[int]] = [[] for _ in wanted]
-    if not wanted:
+_WINDOW_VALUES = (select(FigureRow.article_id, FigureRow.unit, FigureRow.value, ArticleRow.fetched_at,
+                         ArticleRow.is_baseline).join(ArticleRow, ArticleRow.id == FigureRow.article_id))
+
+
+class RecentValues:
+    """The figure values stated by the articles fetched within a window, and by the baseline, in
+    memory by unit and value: "which recent articles stated a value near this one" is a binary
+    search instead of an index scan whose length grows with the whole store (a common value such
+    as 3개 is in thousands of old articles). Thread-safe.
+
+    The first look reads the window's articles through the index on ``fetched_at``, then their
+    figures. Each
+    later look reads the figures of the articles stored since, in one query: those above the
+    highest id seen less ``OVERLAP`` (PostgreSQL may commit a lower id after a higher one) that it
+    has not read yet.
+    """
+
+    OVERLAP = 64
+    CHUNK = 500  # articles per query on the first look
+    _WINDOW = select(ArticleRow.id).where(or_(ArticleRow.fetched_at >= bindparam("since"),
+                                               ArticleRow.is_baseline.is_(True)))
+    _OF = _WINDOW_VALUES.where(FigureRow.article_id.in_(bindparam("ids", expanding=True)))
+    _NEXT = _WINDOW_VALUES.where(FigureRow.article_id > bindparam("after"),
+                                 FigureRow.article_id.not_in(bindparam("read", expanding=True)))
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._units: dict[str, _UnitValues] = {}
+        self._recent_ids: set[int] = set()  # the ids above max_id - OVERLAP already read
+        self._max_id = 0
+        self._loaded = False
+
+    def stating(self, session: Session, wanted: Sequence[tuple[str, float, float]], since: datetime,
+                exclude_id: int, limit: int = MAX_STATING_ARTICLES) -> list[list[int]]:
+        """For each ``(unit, low, high)``: the ids of up to ``limit`` of the newest articles
+        fetched since ``since`` (or in the baseline), other than ``exclude_id``, that state a value
+        in that range in that unit, newest first."""
+        out: list[list[int]] = [[] for _ in wanted]
+        if not wanted:
+            return out
+        start = _aware(since).timestamp()
+        with self._lock:
+            self._top_up(session, since, start)
+            for n, (unit, a, b) in enumerate(wanted):
+                column = self._units.get(unit)
+                if column is not None:
+                    ids, times = column.between(*sorted((a, b)))
+                    out[n] = _largest_distinct(ids[(times >= start) & (ids != exclude_id)], limit)
         return out
-    params: dict[str, Any] = {"exclude": exclude_id, "since": since}
-    for i, (unit, a, b) in enumerate(wanted):
-        params[f"unit{i}"], (params[f"low{i}"], params[f"high{i}"]) = unit, sorted((a, b))
-    for i, art_id in session.connection().execute(_stating_statement(len(wanted)), params):
-        out[i].append(art_id)
-    return out
+
+    def _top_up(self, session: Session, since: datetime, start: float) -> None:
+        if self._loaded:
+            rows = session.connection().execute(self._NEXT, {"after": self._max_id - self.OVERLAP,
+                                                             "read": sorted(self._recent_ids)}).all()
+        else:  # the window's articles, then their figures (each through its own index)
+            conn = session.connection()
+            window = sorted(conn.scalars(self._WINDOW, {"since": since}))
+            rows = [row for i in range(0, len(window), self.CHUNK)
+                    for row in conn.execute(self._OF, {"ids": window[i:i + self.CHUNK]})]
+            self._loaded = True
+        if not rows:
+            return
+        by_unit: dict[str, tuple[list[float], list[int], list[float]]] = {}
+        for art_id, unit, value, at, baseline in rows:
+            values, ids, times = by_unit.setdefault(unit, ([], [], []))
+            values.append(value)
+            ids.append(art_id)
+            times.append(math.inf if baseline else _aware(at).timestamp())
+        for unit, (values, ids, times) in by_unit.items():
+            self._units.setdefault(unit, _UnitValues()).add(np.array(values, dtype=np.float64),
+                                                            np.array(ids, dtype=np.int64),
+                                                            np.array(times, dtype=np.float64), start)
+        self._max_id = max(self._max_id, max(r[0] for r in rows))
+        self._recent_ids = {i for i in self._recent_ids.union(r[0] for r in rows)
+                            if i > self._max_id - self.OVERLAP}
+
+
+def _largest_distinct(ids: np.ndarray, limit: int) -> list[int]:
+    """The ``limit`` largest distinct values of ``ids``, largest first. The largest ``4 * limit``
+    entries hold them unless ids repeat a lot, so only those are sorted as a rule."""
+    if len(ids) > 4 * limit:
+        top = np.unique(np.partition(ids, len(ids) - 4 * limit)[-4 * limit:])
+        if len(top) >= limit:
+            return top[::-1][:limit].tolist()
+    return np.unique(ids)[::-1][:limit].tolist()
 
 
 def add_figures(session: Session, article: ArticleRow, figures: Sequence[tuple[str, str, Figure]],

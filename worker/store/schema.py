@@ -63,7 +63,7 @@ class ArticleRow(Base):
     source_name: Mapped[str | None] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     text: Mapped[str | None] = mapped_column(Text)  # pruned by retention; claims stay
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
     simhash: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -76,12 +76,14 @@ class ArticleRow(Base):
 class FigureRow(Base):
     __tablename__ = "figures"
     __table_args__ = (Index("ix_figures_key_observed", "key", "observed_at"),
-                      Index("ix_figures_unit_value", "unit", "value", "observed_at", "article_id"))
+                      # a subject's known values near a new one (queries.known_figures_by_subject)
+                      Index("ix_figures_subject_value", "subject_key", "unit", "value"),
+                      Index("ix_figures_subject_equivalent", "subject_key", "equivalent_unit", "equivalent_value"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(500))
     base_key: Mapped[str] = mapped_column(String(500), index=True)  # the key without the period
-    subject_key: Mapped[str | None] = mapped_column(String(500), index=True)  # subject|unit kind
+    subject_key: Mapped[str | None] = mapped_column(String(500))  # subject|unit kind
     subject: Mapped[str] = mapped_column(String(300), default="")
     metric: Mapped[str] = mapped_column(String(300), default="")
     value: Mapped[float] = mapped_column(Float)
