@@ -5,8 +5,10 @@ the expected ``figures``) and the four seeds with the project's copy of the seed
 scored for precision, recall, subject, metric and qualifier, the same way as
 ``../shared/eval/score.py``. ``heldout/`` holds ten whole articles (``NNN.txt``, gold in
 ``heldout_gold.json``) written apart from the extractor's development, in other outlets' styles:
-its floors say how the extractor does on text it was not tuned on. A change that drops a score below its floor fails the build; raise
-a floor when the extractor gets better.
+its floors say how the extractor does on text it was not tuned on. ``heldout2/`` and ``heldout3/`` were
+later used while improving the extractor (optimistic now); ``heldout4/`` (six articles written, with their
+gold, before the change that added it and measured only before and after it) is the honest one. A change
+that drops a score below its floor fails the build; raise a floor when the extractor gets better.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ SEEDS = HERE.parent / "seeds"
 HELDOUT = FIXTURES / "heldout"
 HELDOUT2 = FIXTURES / "heldout2"
 HELDOUT3 = FIXTURES / "heldout3"
+HELDOUT4 = FIXTURES / "heldout4"
 
 #: Floors, pinned a little under the scores measured when the gate was written (fixtures: P 1.000
 #: R 1.000 subject 0.974 metric 0.947 qualifier 1.000; seeds: P 1.000 R 1.000 subject 1.000 metric
@@ -43,19 +46,30 @@ HELDOUT3 = FIXTURES / "heldout3"
 #: 0.926. heldout3 (six articles written with heldout2, measured only before and after that work and
 #: never tuned on) is the honest number: P 0.993 R 0.952 subject 0.710 metric 0.717 qualifier 0.971
 #: before, P 0.993 R 0.952 subject 0.768 metric 0.804 qualifier 0.971 after.
+#: The units, look-alike, attribution and directive work (telecom and computing units, counts of quarters,
+#: market voices, counted things, lists of owners) used heldout2 and heldout3 as development material, so
+#: heldout3 is now tuned on too: P 1.000 R 1.000 subject 0.883 metric 0.841 qualifier 0.972 after (heldout
+#: and heldout2 unchanged: 0.996/0.996/0.801/0.808/0.996 and 1.000/1.000/0.946/0.926/0.966). heldout4
+#: (written and labelled before that work, never tuned on) is the honest number: P 1.000 R 0.901 subject
+#: 0.862 metric 0.826 qualifier 1.000 before, P 1.000 R 1.000 subject 0.893 metric 0.851 qualifier 1.000 after.
 FLOORS = {
     "fixtures": {"precision": 0.95, "recall": 0.95, "subject": 0.95, "metric": 0.95, "qualifier": 0.90},
     "seeds": {"precision": 0.95, "recall": 0.95, "subject": 0.95, "metric": 0.95, "qualifier": 0.90},
     "heldout": {"precision": 0.97, "recall": 0.97, "subject": 0.77, "metric": 0.78, "qualifier": 0.96},
     "heldout2": {"precision": 0.97, "recall": 0.97, "subject": 0.91, "metric": 0.89, "qualifier": 0.93},
-    "heldout3": {"precision": 0.97, "recall": 0.93, "subject": 0.74, "metric": 0.77, "qualifier": 0.95},
+    "heldout3": {"precision": 0.97, "recall": 0.97, "subject": 0.85, "metric": 0.81, "qualifier": 0.95},
+    "heldout4": {"precision": 0.97, "recall": 0.97, "subject": 0.86, "metric": 0.82, "qualifier": 0.96},
 }
 #: Periods of matched figures (``period_scores``): the share of gold periods found, the share of
 #: figures without one left without one. Measured with each article's own publication date:
 #: heldout 20/29 and 217/232 (its labels disagree on quarters named alone and on changes), heldout2
 #: 22/28 and 115/120 (two of its articles carry a date format the page reader does not know, so their
-#: 올해 / 내년 stay null), heldout3 32/41 and 82/97 (before relative periods: 9/29, 2/26, 6/41).
-PERIOD_FLOORS = {"heldout": (0.65, 0.91), "heldout2": (0.75, 0.93), "heldout3": (0.74, 0.82)}
+#: 올해 / 내년 stay null), heldout3 32/41 and 82/97 (before relative periods: 9/29, 2/26, 6/41); after the
+#: units work heldout3 37/43 and 86/102 (its new 회선 figures carry month periods, 2025-11, which are not
+#: read) and heldout4 14/32 and 82/89 (0.429 and 0.914 before: the page reader finds no date in 006's
+#: "파이낸셜뉴스 | 2026.01.29 16:31" line, so its 11 dated figures stay null, and 5 gold periods are months).
+PERIOD_FLOORS = {"heldout": (0.65, 0.91), "heldout2": (0.75, 0.93), "heldout3": (0.82, 0.82),
+                 "heldout4": (0.40, 0.88)}
 #: The units the contract names; a gold figure in another unit (m2, mw, sgd) matches on its value
 #: alone, as in ``../shared/eval/score.py``, since the contract leaves such units' words free.
 CONTRACT_UNITS = frozenset({"KRW", "USD", "CNY", "JPY", "EUR", "PCT", "PP", "PERSON", "COUNT", "YEAR", "MONTH",
@@ -162,7 +176,8 @@ def _heldout_cases(lexicon: Lexicon, folder: Path = HELDOUT) -> list[tuple[str, 
 
 
 _CORPORA = {"fixtures": _fixture_cases, "seeds": _seed_cases, "heldout": _heldout_cases,
-            "heldout2": lambda lex: _heldout_cases(lex, HELDOUT2), "heldout3": lambda lex: _heldout_cases(lex, HELDOUT3)}
+            "heldout2": lambda lex: _heldout_cases(lex, HELDOUT2), "heldout3": lambda lex: _heldout_cases(lex, HELDOUT3),
+            "heldout4": lambda lex: _heldout_cases(lex, HELDOUT4)}
 
 
 @pytest.mark.parametrize("corpus", sorted(_CORPORA))
@@ -184,9 +199,7 @@ def test_seed_footer_never_leaks(lexicon: Lexicon) -> None:
             assert not any(n in f.sentence for n in labels.get("must_not", [])), f.sentence
 
 
-@pytest.mark.parametrize("folder", [HELDOUT, HELDOUT2, pytest.param(HELDOUT3, marks=pytest.mark.xfail(
-    strict=True, reason="known: '5개 분기 만에' (after five quarters) is read as a count of 5"))],
-    ids=lambda p: p.name)
+@pytest.mark.parametrize("folder", [HELDOUT, HELDOUT2, HELDOUT3, HELDOUT4], ids=lambda p: p.name)
 def test_heldout_lookalikes_never_become_figures(folder: Path, lexicon: Lexicon) -> None:
     """Phone numbers, dates, ranks, addresses and sidebar headlines of the held-out pages give no figure."""
     gold = json.loads((folder / f"{folder.name}_gold.json").read_text(encoding="utf-8"))

@@ -40,8 +40,12 @@ HELDOUT = FIXTURES / "heldout"
 #: clauses, split organisation names, topicalised objects): measured P 1.000 R 0.667 before, 1.000 and
 #: 1.000 after (optimistic). heldout3 was never tuned on: P 0.500 R 0.143 before and after (1 of 7
 #: required found; its misses are listed by this test when it fails) — the weak spot to work on next.
+#: The directive work (지시, 지침, a kept 방침, glued 와 after a name, quoted names in a phrase, country +
+#: unknown organisation, a bare 정부 in a paragraph about Korea) then used heldout3 as development material:
+#: P 0.857 R 0.857 after (6 of 7; optimistic now). heldout4 (six articles written and labelled before that
+#: work, never tuned on) is the honest number: P 1.000 R 0.524 before, P 1.000 R 0.619 (13 of 21) after.
 FIGURE_SETS = HERE / "fixtures" / "figures"
-FLOORS_FIGURE_SETS = {"heldout2": (0.95, 0.95), "heldout3": (0.30, 0.14)}
+FLOORS_FIGURE_SETS = {"heldout2": (0.95, 0.95), "heldout3": (0.80, 0.80), "heldout4": (0.90, 0.57)}
 #: Per group, precision must not fall below this: every group guards a kind of false alert.
 FLOOR_GROUP_PRECISION = 0.80
 
@@ -174,8 +178,8 @@ def test_heldout_floors(lexicon: Lexicon) -> None:
 
 @pytest.mark.parametrize("name", sorted(FLOORS_FIGURE_SETS))
 def test_figure_set_positions(name: str, lexicon: Lexicon) -> None:
-    """The positions labelled in the figure held-out sets (heldout2, heldout3: whole articles that state
-    figures and positions together), scored like the seeds."""
+    """The positions labelled in the figure held-out sets (heldout2, heldout3, heldout4: whole articles that
+    state figures and positions together), scored like the seeds."""
     folder = FIGURE_SETS / name
     precision, recall, notes = _score_gold(folder / f"{name}_gold.json", folder, lexicon)
     floor_precision, floor_recall = FLOORS_FIGURE_SETS[name]

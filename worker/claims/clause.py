@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from worker.claims.lexicon import Lexicon
-from worker.claims.measure_words import (DATE_WORD, FIELD_MODIFIERS, KIND_WORDS, ORG_ENDINGS, PLACE_WORDS,
-                                         QUANT_WORDS, SOURCE, WHEN_WORDS, is_measure, per_unit)
+from worker.claims.measure_words import (ACQUIRE_WORDS, DATE_WORD, FIELD_MODIFIERS, KIND_WORDS, ORG_ENDINGS,
+                                         PLACE_WORDS, QUANT_WORDS, SOURCE, THING_COUNTERS, UNIT_COUNTERS, VOICE_WORDS,
+                                         WHEN_WORDS, is_measure, per_unit)
 from worker.claims.morph import Token
 from worker.claims.phrases import CONNECTIVES, SUBJECT, TIME_WORDS, TOPIC, Chunk, genitive_modifiers
 
@@ -28,6 +29,9 @@ _DEFAULT_ANAPHORA = ("회사", "이 회사", "동사", "당사", "양사", "해�
 _DEFAULT_SPEAKERS = ("연구원", "관계자", "애널리스트", "전문가", "교수", "대표", "위원", "소식통", "분석가", "이코노미스트",
                      "센터장", "연구위원")
 _ANSWER_HEADS = frozenset({"응답", "답변", "대답"})
+#: Durations, and the nouns that name what a duration measures (이용 기간은 5년, 대기 기간은 평균 3년).
+SPAN_UNITS = frozenset({"YEAR", "MONTH", "DAY", "HOUR"})
+SPAN_WORDS = frozenset({"기간"})
 COUNT_UNITS = frozenset({"PERSON", "COUNT", "NM", "AGE"})
 RELATIVE_UNITS = frozenset({"RATIO", "TIMES"})
 MONEY_UNITS = frozenset({"KRW", "USD", "CNY", "JPY", "EUR"})  # X의 10분의 1: X is what it is compared with
@@ -104,6 +108,7 @@ class Clause:
     start: int
     end: int
     unit: str
+    counter: str = ""  # the counter word of a count (장, 곳, 명), else ""
 
     def _pre(self) -> int | None:
         """Index of the chunk right before the figure (qualifiers, a year or a '(' between)."""
@@ -117,6 +122,8 @@ class Clause:
 
     def _is_time(self, ch: Chunk) -> bool:
         words = ch.words.split()
+        if words and words[-1] in SPAN_WORDS and self.unit in SPAN_UNITS and len(words) > 1:
+            return False  # 이용 기간은 5년: the span a duration measures, not a time
         return not words or words[-1] in TIME_WORDS or words[-1] in WHEN_WORDS or bool(DATE_WORD.match(words[-1])) \
             or all(w in QUANT_WORDS for w in words)
 
@@ -128,12 +135,32 @@ class Clause:
     def _genitive_owner(self, i: int) -> str:
         """The 의-modifier of chunk ``i`` that names who owns it (A 서비스의 호출 건수: A 서비스), or ""."""
         for mod in genitive_modifiers(self.chs, i, self.sentence):
+            mod = self._counted_one(mod)
             last = mod.words.split()[-1] if mod.words else ""
             if self._is_time(mod) or last in self.words.generic or last in self.words.anaphora \
                     or self.lexicon.metric(mod.words) or is_measure(last, self.lexicon):
                 continue
             return entity_of(mod, self.lexicon, False) or mod.words
         return ""
+
+    def _counted_one(self, ch: Chunk) -> Chunk:
+        """``B200 한 장의 가격``: for a bare counter after a number word, the chunk naming the thing."""
+        if ch.words not in UNIT_COUNTERS:
+            return ch
+        k = next((k for k, c in enumerate(self.chs) if c is ch), 0)
+        prev = self.chs[k - 1] if k > 0 else None
+        if prev is not None and not prev.particle and _ONE_OF.match(self.sentence[prev.end:ch.start]):
+            return prev
+        return ch
+
+    def _counted_thing(self, ch: Chunk) -> bool:
+        """``GPU는 2만8천 장``: in a count of things, a noun that names no entity and no organisation is
+        the thing counted (what is measured), not whose count it is."""
+        if self.unit != "COUNT" or self.counter not in THING_COUNTERS or not ch.words or self._measure_like(ch):
+            return False
+        last = ch.words.split()[-1]
+        return not entity_of(ch, self.lexicon, True, self.words.roles) and not last.endswith(ORG_ENDINGS) \
+            and last not in ("정부", "당국", "정부 부처")
 
     def _measure_owner(self, words: str) -> str:
         """The owner of the measure ``words`` names (반도체 수출액: 반도체, B사 직원 수: B사), an entity's
@@ -145,7 +172,8 @@ class Clause:
         """``words`` split into (owner, measure) when they end in a measure noun: 국내 5G 가입자 →
         (국내 5G, 가입자); no owner when the words before the measure only say how it is counted or which
         kind it is (주간 활성 이용자, 연간 영업이익, AI 전문 인력); ("", "") when there is no measure."""
-        found = [m for m in self.lexicon.find_metrics(words) if not words[m.end:].strip()]
+        found = [m for m in self.lexicon.find_metrics(words) if not words[m.end:].strip()
+                 and (m.start == 0 or not words[m.start - 1].isalnum())]  # 본예산 holds no owner 본
         if found:  # 기술 격차는: a metric the lexicon knows, whole; 네이버 매출은: 네이버
             rest, measure = words[:found[-1].start].split(), words[found[-1].start:].split()
         elif words.split() and is_measure(words.split()[-1], self.lexicon):
@@ -155,6 +183,8 @@ class Clause:
         while rest and (rest[-1] in QUANT_WORDS or rest[-1] in KIND_WORDS or rest[-1] in WHEN_WORDS
                         or is_measure(rest[-1], self.lexicon)):
             measure.insert(0, rest.pop())  # 연구비 상한, 월간 활성 이용자: one measure
+        if any(w in ACQUIRE_WORDS for w in measure[:-1]):
+            return "", " ".join(measure)  # GPU 구매 예산: GPUs are what is bought, not whose budget it is
         while rest and (rest[0] in QUANT_WORDS or rest[0] in TIME_WORDS or rest[0] in WHEN_WORDS or rest[0] in CONNECTIVES
                         or per_unit(rest[0]) or DATE_WORD.match(rest[0])):
             rest = rest[1:]
@@ -201,7 +231,7 @@ class Clause:
         """A chunk that names what is measured (점유율, 매출액, 비용 수준), not who."""
         last = ch.words.split()[-1] if ch.words else ""
         return bool(last) and (is_measure(last, self.lexicon) or last in self.words.generic
-                               or bool(self.lexicon.metric(ch.words)))
+                               or bool(self.lexicon.metric(ch.words)) or (last in SPAN_WORDS and self.unit in SPAN_UNITS))
 
     def _anaphora(self, words: str) -> bool:
         """회사 측, 이 회사 대표: words that point back to a subject named earlier."""
@@ -214,6 +244,8 @@ class Clause:
     def _speaker(self, ch: Chunk) -> bool:
         """한 증권사 연구원, 업계 관계자: a person who speaks, named by role without an entity or a name."""
         last = ch.words.split()[-1] if ch.words else ""
+        if ch.words in VOICE_WORDS or (last in VOICE_WORDS and last not in MEASURED_PLACES):
+            return not entity_of(ch, self.lexicon, True, self.words.roles)  # 증권가는 … 추정한다: the market talking
         return last in self.words.speakers and not entity_of(ch, self.lexicon, True, self.words.roles) \
             and not self._speaker_org(ch)
 
@@ -235,7 +267,9 @@ class Clause:
             return False  # 한 증권사 연구원은 "…": who speaks, not whose figure
         return bool(words) and not self._is_time(ch) and not self.lexicon.metric(words) \
             and not (" " not in words and is_measure(words, self.lexicon)) \
-            and not self.lexicon.find_metrics(last) and last not in self.words.generic and not self._anaphora(words)
+            and not any(m.end == len(last) for m in self.lexicon.find_metrics(last)) \
+            and last not in self.words.generic and not self._anaphora(words) \
+            and not (last in SPAN_WORDS and self.unit in SPAN_UNITS)  # 투자자 is no 투자; 이용 기간 is a measure
 
     def _enumerated(self) -> tuple[str, str] | None:
         """``연구생활장려금은 석사 월 100만원, 박사 월 140만원``: a bare noun right before the figure that
@@ -294,6 +328,9 @@ class Clause:
         return words
 
 
+#: Voices that, with words before them, name what is measured instead (중국 AI 칩 시장은 500억 달러 규모로).
+MEASURED_PLACES = frozenset({"시장"})
+_ONE_OF = re.compile(r"^\s*(?:한|두|세|네|\d+)\s*$")
 _ABBREVIATION = re.compile(r"\(([A-Za-z][A-Za-z0-9&\-]{1,9})\)\s*$")
 _AMOUNT_START = re.compile(r"^\s*(?:(?:월|연|연간|일|주|약|최대|최소|총)\s*)*[\d０-９]")
 

@@ -23,7 +23,7 @@ from worker.claims import attribution
 from worker.claims.lexicon import Lexicon
 from worker.claims.measure_words import is_measure
 from worker.claims.morph import Token, split_sentences, tokenize
-from worker.claims.numbers import Amount, find_amounts, qualifier_after, units_from
+from worker.claims.numbers import FREQUENCY_UNITS, Amount, find_amounts, qualifier_after, units_from
 from worker.claims.periods import as_date, period_before
 from worker.claims.phrases import chunks
 from worker.model import Figure, Quantity
@@ -44,6 +44,9 @@ _TRAILER = re.compile(r"^\s?(?:이상|이하|미만|초과|가량|정도|규모|
 _SPANS = frozenset({"YEAR", "MONTH", "DAY", "HOUR"})  # 1년간, 3개월간: the 간 belongs to the span
 _CANDIDATE = re.compile(r"\d|(?<![가-힣])(?:두|세|네|다섯|여섯|일곱|여덟|아홉|열|스무|서른|마흔|쉰)\s[가-힣]|[０-９]")
 _SENTENCE_END = re.compile(r"(?<=[다요])[.!?]\s+")
+# A frequency before these names a band (3.5㎓ 대역, 28㎓ 기지국, 700㎒ 주파수): a name, not a measure;
+# its width is the figure (280㎒폭).
+_BAND_AFTER = re.compile(r"^\s?(?:대역(?!폭)|대(?=[\s의에을를은는이가]|$)|주파수|기지국|장비|망(?![가-힣]))")
 
 
 @dataclass
@@ -108,7 +111,7 @@ def _figures(sentence: str, tokens: list[Token], amounts: list[Amount], units: d
     for a in found:
         eq = equivalents.get(a.start)
         end = eq[1] if eq else a.end
-        ctx = attribution.Context(sentence, tokens, chs, lexicon, words, a.start, ends[a.start], a.unit)
+        ctx = attribution.Context(sentence, tokens, chs, lexicon, words, a.start, ends[a.start], a.unit, a.unit_text)
         previous = out[-1].subject if out else ""
         subject = ctx.subject(previous) or state.subject or dominant
         metric = ctx.metric(subject) or (out[-1].metric if out else "") or state.metric
@@ -117,12 +120,27 @@ def _figures(sentence: str, tokens: list[Token], amounts: list[Amount], units: d
                           sentence=sentence,
                           period=period_before(sentence, a.start, day, multiple=a.unit in ("TIMES", "RATIO")),
                           equivalent=eq[0] if eq else None, value_max=a.value_max, span=(a.start, end)))
-    if out:
+    if _owner_list(sentence, out):
+        state.metric = out[-1].metric  # SK텔레콤 155㎒폭, KT 115㎒폭: a list of owners carries none of them
+    elif out:
         state.subject, state.metric = out[-1].subject, out[-1].metric
     else:  # a sentence without figures passes on who it is about; one that omits it, the article's
         said = attribution.Context(sentence, tokens, chs, lexicon, words, len(sentence), len(sentence), "").named()
         state.subject = state.subject if said is None else said or dominant or state.subject
     return out
+
+
+#: Between two items of a list of owners: the first's unit tail, a comma, the next owner's name.
+_LIST_GAP = re.compile(r"^[가-힣]{0,2}\s*,\s*[^\s,]+(?:\s[^\s,]+)?\s*$")
+
+
+def _owner_list(sentence: str, figures: list[Figure]) -> bool:
+    """``SK텔레콤 1조3천억원, KT 1조300억원, LG유플러스 7천700억원``: figures of several owners written
+    as one list (each owner's name, then its figure, comma-separated)."""
+    if len(figures) < 2 or len({f.subject for f in figures}) < 2:
+        return False
+    return all(a.span is not None and b.span is not None and _LIST_GAP.match(sentence[a.span[1]:b.span[0]])
+               for a, b in zip(figures, figures[1:]))
 
 
 def _token_at(tokens: list[Token], pos: int) -> int | None:
@@ -138,6 +156,8 @@ def _is_figure(sentence: str, tokens: list[Token], a: Amount) -> bool:
     if _HYPOTHETICAL.match(sentence[a.end:a.end + 60]):
         return False
     if a.unit == "DAY" and not _DAY_OK.match(sentence[a.end:a.end + 8]):
+        return False
+    if a.unit in FREQUENCY_UNITS and _BAND_AFTER.match(sentence[a.end:a.end + 5]):
         return False
     if re.match(r"[가-힣]", a.unit_text):
         i = _token_at(tokens, a.unit_start)

@@ -16,15 +16,17 @@ QUANT_WORDS = frozenset({"최대", "최소", "최고", "최저", "평균", "연�
                          "시속", "분당", "초당", "한화", "원화", "미화"})
 #: Nouns that only say when or against what (전년 동기, 9월, 지난달 기준, 처음으로): no subject, no metric.
 WHEN_WORDS = frozenset({"전년", "전년도", "동기", "전월", "전기", "전 분기", "직전", "종전", "기준", "처음", "사상",
-                        "연내", "역대", "당시", "이날", "시행", "연속"})
+                        "연내", "역대", "당시", "이날", "시행", "연속", "초반", "중반", "후반", "장중", "오전", "오후",
+                        "개장", "마감"})
 DATE_WORD = re.compile(r"^(?:\d+(?:\s?[~∼〜-]\s?\d+)?(?:월|일|년|분기|주|주일)|[1-4]분기|\d{1,2}월\s?\d{1,2}일)$")
 #: Last syllables of nouns that name a measure (사업비, 보유량, 점유율, 수출액): such a noun is what a figure
 #: measures, so it is not the subject; the words before it (반도체 수출액: 반도체) are.
 _MEASURE_ENDINGS = ("비", "량", "율", "률", "액", "금", "가격", "건수", "단가", "용량", "속도", "면적", "효과", "비중",
                     "인원", "요금", "이용료", "사용료", "임대료", "수수료", "규모", "매출", "이익", "예산", "연봉",
-                    "대상", "정원", "점유율", "한도", "상한")
+                    "대상", "정원", "점유율", "한도", "상한", "수요", "손실", "적자", "흑자")
 _NOT_MEASURE = frozenset({"대비", "준비", "설비", "장비", "경비", "무방비", "역량", "대량", "소량", "자금", "현금",
-                          "세금", "상금", "전략", "효율", "자율", "법률", "비율", "확률", "우선순위"})
+                          "세금", "상금", "전략", "효율", "자율", "법률", "비율", "확률", "우선순위", "미비", "구비",
+                          "정비", "예비"})
 #: Last syllables of organisation names the entity list may not hold (한국인공지능산업협회가, 스타트업얼라이언스는).
 ORG_ENDINGS = ("협회", "연합회", "협의회", "위원회", "연구소", "재단", "공사", "공단", "은행", "그룹",
                "얼라이언스", "상공회의소", "진흥원", "안보국", "통계국", "조달청", "연맹", "학회")
@@ -44,7 +46,22 @@ KIND_WORDS = frozenset({"월간", "주간", "일간", "활성", "전문", "신�
                         "잠정", "연결", "별도", "관련", "해당", "제시", "실질", "명목", "전년", "분기", "반기",
                         # what is done with it, not whose: 지원 한도, 투자 규모, 판매 가격
                         "지원", "투자", "구매", "판매", "생산", "개발", "연구", "운영", "구축", "이용", "사용", "처리",
-                        "유지", "관리", "수출", "수입", "조달", "집행", "배정"})
+                        "유지", "관리", "수출", "수입", "조달", "집행", "배정", "구입", "확보", "도입", "매입", "인수"})
+#: Verbal nouns of acquiring: the words before them name what is bought, not whose the measure is
+#: (GPU 구매 예산: the budget of whoever buys GPUs; 멜라녹스 인수 금액).
+ACQUIRE_WORDS = frozenset({"구매", "구입", "확보", "도입", "조달", "매입", "인수", "임차"})
+#: The market talking about a figure, never its owner (증권가는 … 추정한다, 업계는 … 본다).
+VOICE_WORDS = frozenset({"증권가", "업계", "시장", "전문가", "일각", "외신", "증권업계", "금융투자업계", "투자업계",
+                         "월가", "시장조사업체", "조사업체", "증권사", "투자은행", "관련 업계", "업계 안팎"})
+#: After a figure, the verb of someone estimating it (…로 추정했다, …할 것으로 예상했다): the topic that
+#: says so is the source of the figure, unless it names an entity (엔비디아는 … 예상했다).
+ESTIMATE = re.compile(r"(?:추정|예상|전망|예측|추산|관측|분석|평가)(?:했|한다|하고|하며|해)|내다[보봤본]|점[쳤친친]|"
+                      r"(?<![가-힣])(?:본다|봤다|보고\s?있)")
+#: Counters of things (GPU 5만 장, 기지국 2만 개, 100만 대): the noun counted is what is measured,
+#: never whose it is; counters of organisations and people (곳, 개사, 명) name a group that can be.
+THING_COUNTERS = frozenset({"장", "개", "대", "척", "건"})
+#: Counter nouns a Hangul number word takes as a unit of a thing (B200 한 장의 가격: one of them).
+UNIT_COUNTERS = frozenset({"장", "개", "대", "척", "건", "명", "곳", "기"})
 
 
 def is_measure(word: str, lexicon: Lexicon) -> bool:

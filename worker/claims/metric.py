@@ -17,9 +17,12 @@ from worker.claims.clause import (ADNOMINAL, COUNT_UNITS, HEAD_SUFFIX, LINK_BODY
                                   NOT_METRIC_PARTICLES, PURPOSE_PARTICLES, QUOTED_ANSWER, RELATIVE_UNITS, Clause,
                                   entity_of)
 from worker.claims.measure_words import PLACE_WORDS, QUANT_WORDS, RANK_WORD, no_metric, per_unit
+from worker.claims.numbers import FREQUENCY_UNITS
 from worker.claims.phrases import GENITIVE, SUBJECT, TOPIC
 
 
+#: Unit words that name what they count (1천110만 가입자): the metric, when nothing nearer names it.
+MEASURED_UNITS = frozenset({"가입자"})
 #: Before a mention that starts a word: the text's start, a space or a mark, not a syllable.
 _WORD_START = re.compile(r"(?:^|.*[^가-힣A-Za-z0-9])$", re.S)
 
@@ -32,7 +35,7 @@ class MetricRules(Clause):
         pre = self._pre()
         pre_particle = self.chs[pre].particle if pre is not None else ""
         enumerated = self._enumerated()
-        order = [self._quoted_answer(), enumerated[1] if enumerated else "", self._adnominal(bare_only=True),
+        order = [self._bandwidth(), self._quoted_answer(), enumerated[1] if enumerated else "", self._adnominal(bare_only=True),
                  self._object_measure(), self._base_of_ratio()]
         if pre_particle in PURPOSE_PARTICLES and self.unit in MONEY_UNITS and pre is not None:
             # AI 인프라에 3800억 위안을 투자한다, 양자 분야에는 3천100억원이 책정됐다: what it goes to
@@ -50,6 +53,13 @@ class MetricRules(Clause):
             if pick and not no_metric(pick):
                 return self._canonical(pick)
         return self._nearest_lexicon_metric()
+
+    def _bandwidth(self) -> str:
+        """``370㎒폭``: a frequency with 폭 written on it is a bandwidth; ``1천110만 가입자``: a unit that is
+        itself what is counted."""
+        if self.counter in MEASURED_UNITS:
+            return self.counter
+        return "대역폭" if self.unit in FREQUENCY_UNITS and self.sentence[self.end:self.end + 1] == "폭" else ""
 
     def _base_of_ratio(self) -> str:
         """``딥시크의 가격은 미국 주요 모델의 10분의 1``: a ratio or multiple of a base named with 의

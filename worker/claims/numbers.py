@@ -35,7 +35,20 @@ DEFAULT_UNITS: dict[str, str] = {
     "척": "COUNT", "개사": "COUNT", "개국": "COUNT", "개소": "COUNT", "가구": "COUNT", "군데": "COUNT",
     "년": "YEAR", "개월": "MONTH", "달": "MONTH", "일": "DAY", "시간": "HOUR", "세": "AGE", "살": "AGE",
     "나노미터": "NM", "나노": "NM", "nm": "NM", "배": "TIMES",
+    # Telecom, computing and energy measures: the contract's "anything else as a lowercase word"
+    # (370㎒폭, 3.5GHz, 10Gbps, 4천 테라플롭스, 5천690만 회선, 1천만 가입자).
+    "㎐": "hz", "Hz": "hz", "㎑": "khz", "kHz": "khz", "㎒": "mhz", "MHz": "mhz", "메가헤르츠": "mhz",
+    "㎓": "ghz", "GHz": "ghz", "기가헤르츠": "ghz", "㎔": "thz", "THz": "thz", "테라헤르츠": "thz",
+    "bps": "bps", "kbps": "kbps", "Mbps": "mbps", "Gbps": "gbps", "Tbps": "tbps",
+    "MB": "mb", "GB": "gb", "TB": "tb", "PB": "pb", "EB": "eb", "기가바이트": "gb", "테라바이트": "tb",
+    "TFLOPS": "tflops", "PFLOPS": "pflops", "EFLOPS": "eflops", "테라플롭스": "tflops",
+    "페타플롭스": "pflops", "엑사플롭스": "eflops", "TOPS": "tops",
+    "㎾": "kw", "kW": "kw", "킬로와트": "kw", "㎿": "mw", "MW": "mw", "메가와트": "mw", "GW": "gw",
+    "기가와트": "gw", "㎾h": "kwh", "kWh": "kwh", "MWh": "mwh", "GWh": "gwh", "TWh": "twh",
+    "회선": "회선", "가입자": "PERSON",
 }
+#: Frequency units: a frequency written before 대역 or 대 names a band (3.5㎓ 대역), not a measure.
+FREQUENCY_UNITS = frozenset({"hz", "khz", "mhz", "ghz", "thz"})
 #: Counters that Hangul number words (두, 세, 열 ...) take.
 HANGUL_COUNTERS = ("곳", "명", "개", "배", "대", "건", "척", "군데", "개국", "개사", "달", "살", "가구")
 _FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
@@ -50,17 +63,20 @@ _Q_BEFORE = {"약": Qualifier.APPROX, "대략": Qualifier.APPROX, "대략적으�
 # After the number (an optional particle between): "1억 달러 이상이", "1억 달러가 넘는", "2년도 안 된".
 # Adverbs that sit between an amount and its verb: 1억 원을 훌쩍 넘긴다, 처음으로 30억 달러를 넘었다.
 _ADVERB = r"(?:(?:훌쩍|크게|훨씬|이미|다시|처음으로|가볍게|거뜬히|무난히)\s*)?"
+# 웃돌다 and 밑돌다 take the amount as their object (5천만원을 웃돈다: over); written bare after a share they
+# give the margin instead (전망치를 8% 웃돈: by 8%, an exact figure).
 _Q_AFTER = [
     (re.compile(r"^\s*(?:가|이|을|를|은|는|도)?\s*" + _ADVERB +
-                r"(?:이상|초과|넘는|넘게|넘어|넘었|넘긴|넘겼|넘기|넘을|넘으며|상회|웃도|웃돌|돌파|남짓|여\b)"),
+                r"(?:이상|초과|넘는|넘게|넘어|넘었|넘긴|넘겼|넘기|넘을|넘으며|돌파|남짓|여\b)"
+                r"|^\s*(?:가|이|을|를|은|는|도)\s*" + _ADVERB + r"(?:상회|웃도|웃돌|웃돈)"),
      Qualifier.OVER),
-    (re.compile(r"^\s*(?:가|이|을|를|은|는|도|에)?\s*(?:이하|미만|이내|밑도|밑돌|못\s*미치|안\s*되|안\s*된|안\s*돼|"
-                r"채\s*안|하회)"), Qualifier.UNDER),
+    (re.compile(r"^\s*(?:가|이|을|를|은|는|도|에)?\s*(?:이하|미만|이내|못\s*미치|안\s*되|안\s*된|안\s*돼|채\s*안)"
+                r"|^\s*(?:가|이|을|를|은|는|도|에)\s*(?:밑도|밑돌|밑돈|하회)"), Qualifier.UNDER),
     (re.compile(r"^\s*(?:가량|정도|안팎|내외|쯤|께|(?:에\s*)?(?:가까이|가까운|가깝|육박|근접)|선(?=[이에으을은]|\s|$)|대(?=[에의로를가이는은]|\s|$)|남짓|언저리|상당)"),
      Qualifier.APPROX),
 ]
 _Q_BEFORE_RE = re.compile(r"(?:^|[\s(\[‘“'\"])(" + "|".join(sorted(_Q_BEFORE, key=len, reverse=True)) + r")\s*$")
-_VAGUE_BEFORE = re.compile(r"(?:수|몇|십수|여러|수십|수백|수천)\s*$")
+_VAGUE_BEFORE = re.compile(r"(?<![가-힣])(?:수|몇|십수|여러|수십|수백|수천)\s*$")  # not 주파수 370㎒
 # A duration followed by these is a time reference ("10년 만에", "10년 전", "3년째", "1985년생").
 _TIME_REF_AFTER = re.compile(r"^\s?(?:새(?![가-힣])|사이|내(?![가-힣])|안에|만에|만의|만이|만인|만으로|전|후(?![반퇴])|뒤(?![처쳐따])|째|간|동안|연속|생|대(?![비응])|차|"
                              r"말|초|중반|상반기|하반기|이래|부터)")
@@ -159,6 +175,18 @@ def _is_time_reference(text: str, a: Amount) -> bool:
     return bool(_TIME_REF_AFTER.match(text[a.end:a.end + 4]))
 
 
+#: A count of calendar spans (5개 분기 만에, 3개 분기 연속): with a time word after it, a time
+#: reference like 10년 만에, not a count of things.
+_SPAN_COUNTED = re.compile(r"^\s?(?:분기|반기|학기|회계연도)")
+
+
+def _counts_spans(text: str, a: Amount) -> bool:
+    if a.unit != "COUNT" or a.unit_text != "개":
+        return False
+    m = _SPAN_COUNTED.match(text[a.end:a.end + 6])
+    return bool(m) and bool(_TIME_REF_AFTER.match(text[a.end + m.end():a.end + m.end() + 4]))
+
+
 def find_amounts(text: str, units: dict[str, str] | None = None) -> list[Amount]:
     """Every amount in ``text`` (vague ones like 수천억 원 left out), in text order."""
     pattern, table = _patterns(tuple(sorted((units or DEFAULT_UNITS).items())))
@@ -166,11 +194,11 @@ def find_amounts(text: str, units: dict[str, str] | None = None) -> list[Amount]
     out: list[Amount] = []
     for m in pattern.finditer(text):
         amount = _amount(m, table)
-        if amount is None or _VAGUE_BEFORE.search(text[max(0, m.start() - 2):m.start()]):
+        if amount is None or _VAGUE_BEFORE.search(text[max(0, m.start() - 5):m.start()]):
             continue
         qual = _qualifier(text, amount.start, amount.end, m.group("yeo") is not None)
         amount = replace(amount, qualifier=qual)
-        out.append(replace(amount, time_reference=_is_time_reference(text, amount)))
+        out.append(replace(amount, time_reference=_is_time_reference(text, amount) or _counts_spans(text, amount)))
     return out
 
 

@@ -43,12 +43,18 @@ class _Sentence:
     text: str
     paragraph: int
     headline: bool
+    lexicon: Lexicon | None = None
     _tokens: list[Token] | None = None
 
     @property
     def tokens(self) -> list[Token]:
         if self._tokens is None:
-            self._tokens = _fix_particles(tokenize(self.text))
+            tokens = _fix_particles(tokenize(self.text))
+            if self.lexicon is not None:
+                ends = {m.end for m in self.lexicon.find_targets(self.text)} \
+                    | {m.end for m in self.lexicon.find_entities(self.text)}
+                tokens = _split_glued(tokens, self.text, ends)
+            self._tokens = tokens
         return self._tokens
 
 
@@ -59,7 +65,7 @@ class _Found:
     order: int
 
 
-def _sentences(text: str) -> list[_Sentence]:
+def _sentences(text: str, lexicon: Lexicon | None = None) -> list[_Sentence]:
     out: list[_Sentence] = []
     first = True
     for p, line in enumerate(text.splitlines()):
@@ -70,7 +76,7 @@ def _sentences(text: str) -> list[_Sentence]:
         first = False
         for part in _SENTENCE_END.split(line):
             if part.strip():
-                out.append(_Sentence(part.strip(), p, head))
+                out.append(_Sentence(part.strip(), p, head, lexicon))
     return out
 
 
@@ -84,6 +90,26 @@ def _fix_particles(tokens: list[Token]) -> list[Token]:
         t, prev = out[k], out[k - 1]
         if t.tag == "NNG" and t.form in _MISREAD_PARTICLES and prev.tag in ("SN", "SL") and prev.end == t.start:
             out[k] = Token(t.form, _MISREAD_PARTICLES[t.form], t.start, t.end)
+    return out
+
+
+#: Particles Kiwi glues to a name it does not know (엔비디아와 → one noun): their tags once split off.
+_GLUED_PARTICLES = {"와": "JKB", "과": "JKB", "이": "JKS", "가": "JKS", "을": "JKO", "를": "JKO", "은": "JX",
+                    "는": "JX", "도": "JX", "의": "JKG", "에": "JKB", "에게": "JKB", "에서": "JKB", "로": "JKB",
+                    "으로": "JKB"}
+
+
+def _split_glued(tokens: list[Token], text: str, ends: set[int]) -> list[Token]:
+    """Kiwi reads a name and its particle as one noun (엔비디아와/NNG): split it at the end of a known
+    name into the name and the particle, so that the name's role in its clause is read."""
+    out: list[Token] = []
+    for t in tokens:
+        cut = next((e for e in ends if t.start < e < t.end), None)
+        if cut is not None and t.tag in ("NNG", "NNP") and text[cut:t.end] in _GLUED_PARTICLES:
+            out.append(Token(text[t.start:cut], "NNP", t.start, cut))
+            out.append(Token(text[cut:t.end], _GLUED_PARTICLES[text[cut:t.end]], cut, t.end))
+        else:
+            out.append(t)
     return out
 
 
@@ -107,6 +133,8 @@ def _closed(tokens: list[Token], subj: Subject, pred: int, background: frozenset
         t, nxt = tokens[k], tokens[k + 1]
         if t.tag == "EF":
             return True  # 답변이 "불충분하다"며 (차단하라고 명령했다): a clause already ended
+        if t.tag == "ETM" and nxt.form == "것" and k + 2 < len(tokens) and tokens[k + 2].tag == "JKO":
+            return True  # 엔비디아가 H200을 판매하는 것을 (허용하겠다): the subject of the clause acted on
         if t.tag == "ETM" and nxt.form not in _MODAL_NOUNS and is_noun(nxt) \
                 and not (k > 0 and tokens[k - 1].form in ("대하", "관하")):
             return True  # 딥시크가 개발한 (모델): a relative clause; 딥시크에 대한 (점검) is none
@@ -128,7 +156,7 @@ class _Reader:
     def __init__(self, text: str, lexicon: Lexicon) -> None:
         self.lex = lexicon
         self.v: StanceVocab = vocab(lexicon)
-        self.sents = _sentences(text)
+        self.sents = _sentences(text, lexicon)
         self.found: list[_Found] = []
         self._home_agencies: bool | None = None
 
@@ -162,9 +190,13 @@ class _Reader:
                 return got, RANK_TITLE if s.headline else RANK_NAMED
         if ev.passive == "received":
             return [], 0  # 엔비디아는 … 허가를 받았다: the subject received the move; nobody else named
+        moved = False  # a move noun was the subject: its actor is in this sentence or nowhere
         for subj in self._candidates(s, ev, spans):
             if subj.end == np_end or _overlaps(toks, subj, targets) or _closed(toks, subj, ev.pred, self.v.background):
                 continue
+            if self.v.known(fold(toks[subj.end - 1].form)):
+                moved = True
+                continue  # (금지한) 방침은 (유지하기로 했다), 차단 조치는: a move or a plan, never who moves
             got = resolve(toks, subj, s.text, ents, self.lex, self.v, known_only=s.headline)
             if not got and self._home_government(idx, toks, subj):
                 return [Actor(HOME_GOVERNMENT, s.text[toks[subj.start].start:toks[subj.end - 1].end])], RANK_NAMED
@@ -176,8 +208,8 @@ class _Reader:
                 return list(got), RANK_TITLE if s.headline else RANK_NAMED
             if not ev.passive:
                 return [], 0  # the subject is someone who is not an actor (전문가들은, 업계는)
-        if s.headline:
-            return [], 0
+        if s.headline or (moved and not ev.passive):
+            return [], 0  # (딥시크를 활용하려는) 움직임도 나타났다: nobody is named as moving
         if ev.passive:
             named = self._explained(idx)
             if named:
@@ -219,8 +251,9 @@ class _Reader:
         return False if any((e := self.lex.entity_named(c)) and e.kind == "country" for c in chain) else None
 
     def _home_government(self, idx: int, toks: list[Token], subj: Subject) -> bool:
-        """True when a bare 정부 subject is the home government: the article names home ministries,
-        and neither this sentence nor the one before names a foreign state (중국 외교부는 … 정부는)."""
+        """True when a bare 정부 subject is the home government: the article names home ministries or
+        this sentence or the one before names the home country, and neither names a foreign state
+        (중국 외교부는 … 정부는)."""
         s = self.sents[idx]
         if s.headline or subj.quote >= 0 or fold(s.text[toks[subj.start].start:toks[subj.end - 1].end]) != "정부":
             return False
@@ -229,8 +262,9 @@ class _Reader:
                                       and e.kind in ("agency", "government")
                                       for m in self.lex.find_entities("\n".join(x.text for x in self.sents)))
         near = [x for x in self.sents[max(idx - 1, 0):idx + 1] if x.paragraph == s.paragraph]
-        foreign = any(self._home(m.name) is False for x in near for m in self.lex.find_entities(x.text))
-        return self._home_agencies and not foreign
+        homes = [self._home(m.name) for x in near for m in self.lex.find_entities(x.text)]
+        # 반면 한국의 대응은 더뎠다. 정부는 …: the paragraph itself says whose government it is
+        return (self._home_agencies or True in homes) and False not in homes
 
     def _carried(self, idx: int) -> list[Actor]:
         """The actor of the nearest earlier sentence of the paragraph that names one."""
@@ -277,6 +311,9 @@ class _Reader:
             ev = read_chain(toks, after, self.v, topic_object=topic_before)
             if ev is None:
                 continue
+            if ev.fact and any(o is not m and m.end <= o.start and o.end <= toks[min(ev.pred, len(toks) - 1)].start
+                               for o in targets):
+                continue  # 엔비디아가 H200을 판매하는 것을 허용: the move is about the fact's own object
             actors, rank = self._actors(idx, ev, [m], np_end)
             for a in actors:
                 if self._valid(a, m.name):

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from worker.claims.lexicon import fold
 from worker.claims.morph import Token
 from worker.claims.positions_judged import judged
-from worker.claims.positions_tokens import PARENS, QUOTE_OPEN, next_verb, pred_word, skip_group
+from worker.claims.positions_tokens import PARENS, QUOTE_OPEN, next_verb, pred_word, quoted_name, skip_group
 from worker.claims.stance import StanceVocab, is_noun, is_verb, lemma
 from worker.model import Modality, Stance
 
+INSTEAD = "대신"  # X 대신 Y를 쓰다: the move is for Y, so against X
 TRANSPARENT_VERBS = {"대하", "관하", "대상"}  # 에 대해, 에 관한: the target stays the complement
 FACT_NOUNS = {"것", "점", "사실"}  # 딥시크가 … 개발한 것에 대해: a fact about the target
 COORD_ENDINGS = {"고", "며", "으며", "면서", "으면서", "어", "아", "여", "는데", "은데", "ㄴ데", "지만", "으나", "나",
@@ -39,6 +40,7 @@ class Event:
     passive: str  # "passive" (접속이 차단됐다) or "received" (허가를 받았다): the actor is named elsewhere
     role: str  # the target's role: obj, subj, topic, adv, bare
     relative: int | None = None  # 딥시크를 차단한 [외교부]: index of the noun the clause modifies
+    fact: bool = False  # the target is the subject of a fact acted on (엔비디아가 … 판매하는 것을 허용)
 
 
 class _State:
@@ -116,6 +118,9 @@ def noun_phrase(tokens: list[Token], i: int) -> tuple[list[int], int]:
             i += 1
         elif t.tag == "JKG":
             i += 1
+        elif t.tag == "SSO" and t.form in QUOTE_OPEN and (end := quoted_name(tokens, i)) is not None:
+            nouns.extend(k for k in range(i + 1, end) if is_noun(tokens[k]))
+            i = end  # 칩 'RTX 프로 6000D'의 주문: a quoted name inside the phrase
         elif t.form in ("에", "에게") and i + 1 < n and tokens[i + 1].form in TRANSPARENT_VERBS:
             i += 2
             while i < n and tokens[i].tag in ("EC", "ETM", "JX"):
@@ -194,6 +199,10 @@ def _find_verb(tokens: list[Token], j: int, st: _State) -> int | None:
             phrase = []  # an adverbial phrase (우려로, 기기에서) does not carry the stance
         elif t.tag == "MAG" and t.form in st.v.neg_adverbs:
             st.negated = not st.negated
+        elif t.tag.startswith(("VA", "XSA")) and j + 2 < n and tokens[j + 1].tag == "EC" and tokens[j + 1].form == "게":
+            phrase = []  # 강하게 반발했다, 신속하게 조사하라고: an adverb, not the predicate
+            j += 2
+            continue
         elif is_verb(t) and _serial(tokens, j, st.v):
             serial, phrase = True, []
             j += 2
@@ -432,7 +441,10 @@ def read_chain(tokens: list[Token], after: int, vocab: StanceVocab, *, topic_obj
     relative, background, last = _endings(tokens, v, st)
     if background:
         return None
+    if any(tokens[k].form == INSTEAD or (tokens[k].form + tokens[k + 1].form == INSTEAD and tokens[k + 1].start
+                                         == tokens[k].end) for k in nouns if k + 1 < n):
+        st.sign = -st.sign  # H20 대신 국산 칩을 쓰라고: what is done instead of the target goes against it
     res = st.result()
     if res is None:
         return None
-    return Event(res[0], res[1], last, passive, role, relative)
+    return Event(res[0], res[1], last, passive, role, relative, fact is not None)

@@ -7,6 +7,7 @@ government), the organisation a role noun speaks for, or an unknown proper name 
 """
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 
@@ -177,26 +178,45 @@ def _member(tokens: list[Token], a: int, b: int, sentence: str, mentions: list[M
         if hw in vocab.roles:
             people = [m for m in inside if (e := lexicon.entity_named(m.name)) and e.kind == "person"]
             return actor(people[-1] if people else last)
-        return "group" if hw.removesuffix("들") in vocab.groups else None
+        if hw.removesuffix("들") in vocab.groups:
+            return "group"
+        if all((e := lexicon.entity_named(m.name)) and e.kind in ("country", "government", "local") for m in inside) \
+                and _proper(tokens, a, head, vocab) and head - a <= MAX_UNKNOWN_TOKENS and not lexicon.find_targets(text):
+            name = _name(text)
+            return Actor(name, text)  # 중국 국가인터넷정보판공실: an organisation the lexicon does not hold, of a known state
+        return None
     if hw in vocab.roles:
         names = [i for i in range(a, head) if tokens[i].tag == "NNP"]
         return Actor(text, text) if names and hw not in vocab.non_actors else None
     if hw.removesuffix("들") in vocab.groups or hw in vocab.non_actors:
         return "group" if hw.removesuffix("들") in vocab.groups else None
     company = head > a and tokens[a].tag in ("NNP", "SL") and hw in vocab.org_words  # 도요타 자동차
-    word = fold(_glued_word(tokens, a, head))  # 참여연대: Kiwi reads 참여 + 연대, written as one word
-    proper = company or tokens[head].tag in ("NNP", "SL") or any(w.endswith(s) and len(w) > len(s) + 1
-                                                       for s in vocab.org_suffixes for w in {hw, word}) \
+    proper = company or _proper(tokens, a, head, vocab) \
         or (head == a and len(hw) >= MIN_UNKNOWN_NOUN and not vocab.words(hw))
     if proper and head - a < MAX_UNKNOWN_TOKENS and not lexicon.find_targets(text):
         return Actor(text, text)
     return None
 
 
+def _proper(tokens: list[Token], a: int, head: int, vocab: StanceVocab) -> bool:
+    """True when the head of a member is a name: a proper noun, Latin letters, or an organisation's
+    ending (…위원회, …판공실, 참여연대 read as 참여 + 연대)."""
+    hw = fold(tokens[head].form)
+    word = fold(_glued_word(tokens, a, head))
+    return tokens[head].tag in ("NNP", "SL") or any(w.endswith(s) and len(w) > len(s) + 1
+                                                     for s in vocab.org_suffixes for w in {hw, word})
+
+
+def _name(text: str) -> str:
+    """An actor's name as written, without the parenthesis of an abbreviation (판공실(CAC))."""
+    return " ".join(re.sub(r"\s*\([^()]*\)", "", text).split()) or text
+
+
 def _glued_word(tokens: list[Token], a: int, head: int) -> str:
-    """The head noun with the nouns written together with it before it (참여+연대 → 참여연대)."""
+    """The head noun with the nouns written together with it before it (참여+연대 → 참여연대,
+    공업+정보+화+부 → 공업정보화부)."""
     k = head
-    while k > a and tokens[k - 1].end == tokens[k].start and tokens[k - 1].tag in ("NNG", "NNP"):
+    while k > a and tokens[k - 1].end == tokens[k].start and tokens[k - 1].tag in ("NNG", "NNP", "XSN"):
         k -= 1
     return "".join(t.form for t in tokens[k:head + 1])
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from worker.claims.lexicon import fold
 from worker.claims.morph import Token
-from worker.claims.stance import is_verb, lemma
+from worker.claims.stance import is_noun, is_verb, lemma
 
 PARENS = {"(": ")", "[": "]", "{": "}", "<": ">", "〈": "〉", "《": "》"}
 QUOTE_OPEN = set("“‘「『\"'")
@@ -41,3 +41,16 @@ def pred_word(tokens: list[Token], m: int) -> str:
     if tokens[m].tag.startswith(("XSV", "XSA")) and m > 0:
         return fold(tokens[m - 1].form)
     return lemma(tokens, m)
+
+
+def quoted_name(tokens: list[Token], i: int) -> int | None:
+    """The index after a quoted name opening at ``i`` (nouns, numbers, marks only) when the noun
+    phrase goes on after it (a noun or a case particle, not a quotative); else None."""
+    end = skip_group(tokens, i)
+    if end >= len(tokens) or end - i < 3:
+        return None
+    inside = tokens[i + 1:end - 1]
+    if not all(is_noun(t) or t.tag in ("SN", "SL", "SW", "SP", "SO") for t in inside):
+        return None
+    nxt = tokens[end]
+    return end if is_noun(nxt) or (nxt.tag.startswith("J") and nxt.tag != "JKQ") else None
