@@ -237,6 +237,7 @@ def cpu_seconds() -> float:
 def run_one(backend: str, url: str, sources: int, entries: int, workers: int, port: int,
             profile: str | None, claim_processes: int = 0) -> dict[str, Any]:
     from worker import metrics
+    from worker.cli import database_connections
     from worker.claims.lexicon import load_lexicon
     from worker.pipeline import Pipeline, outbox_sink
     from worker.settings import load_settings
@@ -258,7 +259,7 @@ def run_one(backend: str, url: str, sources: int, entries: int, workers: int, po
     env = {"POLICYWATCH_CONFIG": str(cfg), "POLICYWATCH_DATA_DIR": str(tmp / "data"),
            "POLICYWATCH_DATABASE_URL": url, "POLICYWATCH_ALLOW_PRIVATE_HOSTS": "127.0.0.1"}
     settings = load_settings(env)
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, connections=database_connections(settings))
     db.migrate()
     from worker.claims.pool import ClaimPool
     reader = ClaimPool(settings.config_dir, claim_processes) if claim_processes else None

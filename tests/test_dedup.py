@@ -89,3 +89,24 @@ def test_related_finds_exactly_the_sketches_over_the_threshold() -> None:
             expected = {j for j, other in sketches.items()
                         if mine and other and dedup.sketch_jaccard(mine, other) >= threshold}
             assert dedup.related(mine, sketches, threshold) == expected, (i, threshold)
+
+
+def test_jaccard_many_equals_sketch_jaccard_for_every_pair() -> None:
+    """The vectorised estimate is the pairwise one, for sketches of every length (whole short
+    texts, full sketches, one of each) and overlaps from none to all."""
+    import random
+
+    import numpy as np
+
+    rng = random.Random(3)
+    pool = [rng.getrandbits(64) for _ in range(4000)]
+    sketches = []
+    for _ in range(120):
+        size = rng.choice([1, 5, 100, dedup.SKETCH_SIZE - 1, dedup.SKETCH_SIZE, dedup.SKETCH_SIZE])
+        source = pool[: rng.choice([600, 1200, 4000])]
+        sketches.append(sorted(rng.sample(source, min(size, len(source)))))
+    as_bytes = [np.array(s, dtype=">u8").tobytes() for s in sketches]
+    for mine, mine_bytes in zip(sketches[:30], as_bytes):
+        got = dedup.jaccard_many(np.array(mine, dtype=np.uint64), [np.array(s, dtype=np.uint64) for s in sketches])
+        expected = [dedup.sketch_jaccard(mine_bytes, other) for other in as_bytes]
+        assert got.tolist() == expected

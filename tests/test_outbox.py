@@ -32,8 +32,9 @@ def make_settings(tmp_path: Path, urls: tuple[str, ...] = (), notify: dict[str, 
 def add(db: Database, dests: list[Destination], key: str = "a1", kind: str = "position",
         target: str | None = "딥시크", now: datetime = NOW) -> AlertRow | None:
     with db.session() as s:
-        return enqueue(s, key=key, kind=kind, change="changed", claim_key="c:" + key, target=target,
-                       article_id=None, payload=dict(PAYLOAD, kind=kind), destinations=dests, now=now)
+        alert_id = enqueue(s, key=key, kind=kind, change="changed", claim_key="c:" + key, target=target,
+                           article_id=None, payload=dict(PAYLOAD, kind=kind), destinations=dests, now=now)
+        return None if alert_id is None else s.get(AlertRow, alert_id)
 
 
 def deliveries(db: Database) -> list[DeliveryRow]:

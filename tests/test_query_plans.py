@@ -1,4 +1,5 @@
-"""The queries an article runs while it is compared use indexes, on SQLite and PostgreSQL.
+"""The queries an article runs while it is compared use indexes, on SQLite and PostgreSQL, and
+SQLAlchemy can cache each of them (one it cannot is compiled again for every article).
 
 Every SELECT the pipeline sends while processing an article (duplicate check, known claims,
 related stories, outbox) is captured and explained. SQLite's plan must not SCAN a claims or
@@ -57,10 +58,14 @@ def test_comparison_queries_use_indexes(tmp_path: Path, lexicon: Lexicon, databa
     for path in docs[:-2]:
         pipeline.process_article(read_document(path))
     captured: list[tuple[str, Any]] = []
+    uncached: list[str] = []
 
-    def capture(_conn: Any, _cursor: Any, statement: str, params: Any, _context: Any, _many: bool) -> None:
+    def capture(_conn: Any, _cursor: Any, statement: str, params: Any, context: Any, _many: bool) -> None:
         if statement.lstrip().upper().startswith(("SELECT", "WITH")):
             captured.append((statement, params))
+        # a statement SQLAlchemy cannot cache is compiled again for every article
+        if getattr(context, "cache_hit", None) is context.dialect.NO_CACHE_KEY:
+            uncached.append(statement)
 
     engine = pipeline.db.engine
     event.listen(engine, "before_cursor_execute", capture)
@@ -72,6 +77,7 @@ def test_comparison_queries_use_indexes(tmp_path: Path, lexicon: Lexicon, databa
     finally:
         event.remove(engine, "before_cursor_execute", capture)
     assert len(captured) >= 5, captured
+    assert not uncached, "statements without a cache key:\n" + "\n\n".join(uncached)
     dialect = engine.dialect.name
     problems = []
     with engine.connect() as conn:

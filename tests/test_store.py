@@ -283,3 +283,78 @@ def test_known_claim_queries_return_what_comparison_needs(db: Database) -> None:
         assert sorted(p.value for p in near["x|money"]) == [5e7, 2e8] and list(near) == ["x|money"]
         (pos,) = queries.known_positions_for(s, ["a|t"])["a|t"]
         assert pos.stance is Stance.SUPPORT and pos.sentence == "2"
+
+
+def test_as_many_threads_as_connections_never_reopen_one(database_url: str) -> None:
+    """Each connection the pool opens beyond its size is closed after use, and on PostgreSQL a new
+    one costs a backend start with cold caches: ``connections`` threads using the store at once
+    must reuse what is open. With a smaller pool the same load opens and closes connections."""
+    import threading
+
+    from sqlalchemy import event, text
+
+    def opened(connections: int, threads: int = 8) -> int:
+        db = Database(database_url, connections=connections)
+        count = []
+        event.listen(db.engine.pool, "connect", lambda *_: count.append(1))
+        barrier = threading.Barrier(threads)
+
+        def work() -> None:
+            for _ in range(5):
+                with db.session() as s:
+                    s.execute(text("SELECT 1"))
+                    barrier.wait(timeout=30)  # all threads hold a connection at once
+                barrier.wait(timeout=30)  # and all have given it back
+
+        workers = [threading.Thread(target=work) for _ in range(threads)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        db.dispose()
+        return len(count)
+
+    assert opened(8) <= 8
+    assert opened(4) > 8  # the overflow connections were opened again and again
+
+
+def test_postgres_plans_each_execution_for_its_parameters(database_url: str) -> None:
+    """A generic plan made while the tables were small would be kept as they grow."""
+    from sqlalchemy import text
+
+    import pytest
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a PostgreSQL setting")
+    db = Database(database_url)
+    with db.session() as s:
+        assert s.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+    db.dispose()
+
+
+def test_sketch_cache_reads_each_sketch_once_and_keeps_the_most_recent(db: Database, monkeypatch) -> None:
+    from sqlalchemy import event
+
+    from worker.dedup import fingerprint
+
+    monkeypatch.setattr(queries.SketchCache, "CAPACITY", 2)
+    t1 = datetime(2025, 4, 1, tzinfo=UTC)
+    ids = []
+    with db.session() as s:
+        for n in range(3):
+            fp = fingerprint(f"{n}번째 기사: 과학기술정보통신부가 인공지능 반도체 지원 예산을 늘린다고 밝혔다. " * 3)
+            ids.append(queries.add_article(s, Article(url=f"u{n}", title="t", text="x", outlet="o"), source_name=None,
+                                           content_hash=f"h{n}", fingerprint=fp.simhash, sketch=fp.sketch, now=t1).id)
+    reads: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda *a: reads.append(a[2]))
+    cache = queries.SketchCache()
+    with db.session() as s:
+        first = cache.get(s, ids[:2])
+        assert len(reads) == 1 and set(first) == set(ids[:2])
+        assert all(a.dtype == "uint64" and len(a) for a in first.values())
+        cache.get(s, ids[:2])
+        assert len(reads) == 1  # both from memory
+        cache.get(s, [ids[1], ids[2]])  # ids[0] is now the least recently used: dropped
+        assert len(reads) == 2
+        cache.get(s, [ids[0]])
+        assert len(reads) == 3

@@ -92,12 +92,20 @@ def cmd_extract(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def database_connections(settings: Settings) -> int:
+    """Database connections to keep open: one per source polled at once, per alert sender, and
+    two for the health and metrics readers."""
+    from worker.alerts.delivery import MAX_SENDERS
+
+    return settings.fetch.sources_at_once + MAX_SENDERS + 2
+
+
 @contextmanager
 def _database(settings: Settings) -> Iterator[Any]:
     """The database at the newest schema, disposed of afterwards."""
     from worker.store.db import Database
 
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, connections=database_connections(settings))
     try:
         db.migrate()
         yield db
@@ -113,7 +121,7 @@ def _open(settings: Settings, *, baseline: bool = True, pool: bool = False) -> t
     from worker.pipeline import Pipeline
     from worker.store.db import Database
 
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, connections=database_connections(settings))
     db.migrate()
     pipeline = Pipeline(settings, db, load_lexicon(settings.config_dir), reader=claim_pool(settings) if pool else None)
     if baseline:

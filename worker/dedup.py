@@ -114,31 +114,69 @@ def sketch_jaccard(a: bytes | tuple[int, ...], b: bytes | tuple[int, ...]) -> fl
     return bisect_right(both, merged[lo]) / k
 
 
-def related(mine: bytes, others: dict[int, bytes], threshold: float) -> set[int]:
-    """The keys of ``others`` whose sketch's Jaccard estimate with ``mine`` reaches ``threshold``.
+def related(mine: bytes, others: dict[int, bytes | np.ndarray], threshold: float) -> set[int]:
+    """The keys of ``others`` (stored sketches, or their hashes as ascending ``uint64`` arrays)
+    whose Jaccard estimate with ``mine`` reaches ``threshold``.
 
     The estimate counts shared hashes among the k smallest of the union, so it is at most
     (shared hashes) / k: one vectorised pass counts the shared hashes of every sketch, and only
-    those that could reach the threshold are estimated exactly."""
+    those that could reach the threshold are estimated, all at once (``jaccard_many``)."""
     if not mine or not others:
         return set()
-    ids = list(others)
-    arrays = [np.frombuffer(others[i], dtype=">u8") for i in ids]
+    own = _hashes(mine)
+    ids = [i for i, other in others.items() if len(other)]
+    if not ids:
+        return set()
+    arrays = [_hashes(others[i]) for i in ids]
     sizes = np.array([len(a) for a in arrays])
-    if not sizes.all():
-        keep = sizes > 0
-        ids = [i for i, k in zip(ids, keep) if k]
-        arrays = [a for a, k in zip(arrays, keep) if k]
-        sizes = sizes[keep]
-        if not ids:
-            return set()
-    own = np.frombuffer(mine, dtype=">u8")
-    shared = np.add.reduceat(np.isin(np.concatenate(arrays), own, assume_unique=True),
-                             np.concatenate(([0], np.cumsum(sizes)[:-1])))
-    bound = shared / np.minimum(sizes, len(own))
-    decoded = sketch_hashes(mine)
-    return {i for i, most in zip(ids, bound.tolist())
-            if most >= threshold and sketch_jaccard(decoded, others[i]) >= threshold}
+    every = np.concatenate(arrays)
+    found = own[np.minimum(np.searchsorted(own, every), len(own) - 1)] == every  # own is sorted
+    shared = np.add.reduceat(found, np.concatenate(([0], np.cumsum(sizes)[:-1])))
+    hopeful = np.flatnonzero(shared / np.minimum(sizes, len(own)) >= threshold)
+    if not len(hopeful):
+        return set()
+    estimates = jaccard_many(own, [arrays[n] for n in hopeful])
+    return {ids[n] for n, estimate in zip(hopeful.tolist(), estimates.tolist()) if estimate >= threshold}
+
+
+def _hashes(sketch_value: bytes | np.ndarray) -> np.ndarray:
+    if isinstance(sketch_value, np.ndarray):
+        return sketch_value
+    return np.frombuffer(sketch_value, dtype=">u8", count=len(sketch_value) // 8).astype(np.uint64)
+
+
+def jaccard_many(own: np.ndarray, others: list[np.ndarray]) -> np.ndarray:
+    """``sketch_jaccard`` of ``own`` with each of ``others`` (ascending ``uint64`` hashes, none
+    empty), computed for all of them at once.
+
+    With k = min(|A|, |B|), the k-th smallest distinct hash of A and B together is the smallest
+    hash x, of either, whose union count #A<=x + #B<=x - #shared<=x reaches k; the estimate is
+    the number of shared hashes up to it, over k. The counts come from one ``searchsorted`` of
+    every candidate hash into A and cumulative sums along each row."""
+    m, count, width = len(own), len(others), max(len(o) for o in others)
+    lengths = np.array([len(o) for o in others])
+    top = np.iinfo(np.uint64).max
+    b = np.full((count, width), top, dtype=np.uint64)
+    for row, other in enumerate(others):
+        b[row, :len(other)] = other
+    valid = np.arange(width) < lengths[:, None]
+    left = np.searchsorted(own, b, "left")  # index of the first own hash >= each hash
+    in_own = valid & (left < m) & (own[np.minimum(left, m - 1)] == b)
+    shared = in_own.sum(axis=1)
+    k = np.minimum(lengths, m)
+    # union counts at each candidate's own hashes
+    at_b = (np.arange(1, width + 1) + np.searchsorted(own, b, "right") - np.cumsum(in_own, axis=1))
+    # union counts at A's hashes: #B<=a_i from how many of B's hashes sort before each a_i
+    rows = np.broadcast_to(np.arange(count)[:, None], b.shape)
+    flat = (rows * (m + 1) + np.where(valid, left, m))[valid]
+    b_upto = np.cumsum(np.bincount(flat, minlength=count * (m + 1)).reshape(count, m + 1), axis=1)[:, :m]
+    own_shared = np.bincount((rows * m + np.minimum(left, m - 1))[in_own], minlength=count * m).reshape(count, m)
+    at_a = np.arange(1, m + 1) + b_upto - np.cumsum(own_shared, axis=1)
+    kth = np.minimum(np.where(valid & (at_b >= k[:, None]), b, top).min(axis=1),
+                     np.where(at_a >= k[:, None], own, top).min(axis=1))
+    shared_upto = (in_own & (b <= kth[:, None])).sum(axis=1)
+    whole = (lengths < SKETCH_SIZE) & (m < SKETCH_SIZE)  # both sketches hold their whole texts
+    return np.where(whole, shared / np.maximum(m + lengths - shared, 1), shared_upto / k)
 
 
 def distance(a: int, b: int) -> int:

@@ -113,6 +113,7 @@ class Pipeline:
         self.stopping = threading.Event()  # set on SIGTERM: finish the article in hand, start nothing new
         self._recent = queries.RecentFingerprints()  # the duplicate window's fingerprints, in memory
         self._recent_values = queries.RecentValues()  # the related-story window's figure values
+        self._sketches = queries.SketchCache()  # the sketches told-before checks read
 
     def close(self) -> None:
         """Stop the claim-reading processes, if any."""
@@ -201,7 +202,7 @@ class Pipeline:
             tolerance = compare.APPROX_TOLERANCE if figure.qualifier.value != "exact" else compare.EXACT_TOLERANCE
             wanted.append((figure.unit, figure.value * (1 - tolerance), figure.value * (1 + tolerance)))
         stating = self._recent_values.stating(session, wanted, now - RELATED_STORY_WINDOW, article_id)
-        sketches = queries.article_sketches(session, {i for ids in stating for i in ids})
+        sketches = self._sketches.get(session, {i for ids in stating for i in ids})
         related = dedup.related(sketch, sketches, RELATED_STORY_JACCARD)
         return {id(figure) for figure, ids in zip(figures, stating) if related.intersection(ids)}
 

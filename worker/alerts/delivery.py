@@ -51,7 +51,6 @@ from worker.errors import DeliveryError
 from worker.settings import Settings
 from worker.store import outbox
 from worker.store.db import Database
-from worker.store.schema import AlertRow
 
 log = logging.getLogger("policywatch.alerts")
 
@@ -112,9 +111,10 @@ def backoff_seconds(settings: Settings, attempts: int) -> float:
 
 def enqueue(session: Session, *, key: str, kind: str, change: str, claim_key: str, target: str | None,
             article_id: int | None, payload: dict[str, Any], destinations: Sequence[Destination],
-            now: datetime) -> AlertRow | None:
+            now: datetime) -> int | None:
     """Store an alert and one delivery per destination that accepts it, in the caller's
-    transaction; None (and nothing stored) when an alert with this key already exists."""
+    transaction; the alert's id, or None (and nothing stored) when an alert with this key
+    already exists."""
     alert_id = outbox.insert_alert(session, key=key, kind=kind, change=change, claim_key=claim_key,
                                    target=target, article_id=article_id, payload=payload, created_at=now)
     if alert_id is None:
@@ -125,7 +125,7 @@ def enqueue(session: Session, *, key: str, kind: str, change: str, claim_key: st
         due = dest.next_digest_at(now) if dest.is_digest else now
         outbox.add_delivery(session, alert_id=alert_id, destination=dest.id, label=dest.label,
                             state=outbox.DIGEST if dest.is_digest else outbox.PENDING, next_attempt_at=due)
-    return session.get(AlertRow, alert_id)
+    return alert_id
 
 
 def _clock(now: datetime | None) -> Callable[[], datetime]:

@@ -31,8 +31,21 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; creates the SQLite file's directory when needed."""
+def _postgres_session(dbapi_conn: Any, _record: Any) -> None:
+    # psycopg prepares a statement run five times, and PostgreSQL then plans it once for any
+    # parameters. A plan made while the claim tables were small (a sequential scan) stays in use
+    # as they grow: plan each execution for its own keys instead (parsing is still saved).
+    cur = dbapi_conn.cursor()
+    cur.execute("SET plan_cache_mode = force_custom_plan")
+    cur.close()
+    dbapi_conn.commit()
+
+
+def make_engine(url: str, connections: int = 5) -> Engine:
+    """An engine for ``url``; creates the SQLite file's directory when needed. A server database
+    keeps up to ``connections`` open: as many as threads use it at once, since each connection
+    opened beyond them is closed again after use (a new PostgreSQL backend costs milliseconds and
+    starts with cold caches). An in-memory SQLite database keeps its single connection."""
     try:
         parsed = make_url(url)
     except Exception:  # noqa: BLE001 - SQLAlchemy raises several kinds here
@@ -40,18 +53,22 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        pool = {"pool_size": connections, "max_overflow": 5} if parsed.database not in (None, "", ":memory:") else {}
+        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    engine = create_engine(parsed, pool_pre_ping=True, pool_size=connections, max_overflow=5)
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "connect", _postgres_session)
+    return engine
 
 
 class Database:
     """One database: an engine, a session factory and the schema's migrations."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, connections: int = 5) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, connections)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

@@ -87,10 +87,9 @@ def insert_alert(session: Session, **values: Any) -> int | None:
 
 def add_delivery(session: Session, *, alert_id: int, destination: str, label: str, state: str,
                  next_attempt_at: datetime) -> None:
-    """Queue one alert for one destination."""
+    """Queue one alert for one destination (written with the session's next flush)."""
     session.add(DeliveryRow(alert_id=alert_id, destination=destination, label=label, state=state,
                             attempts=0, next_attempt_at=utc(next_attempt_at)))
-    session.flush()
 
 
 def _due(session: Session, states: Sequence[str], now: datetime, destinations: Sequence[str],

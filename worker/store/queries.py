@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Float, String, and_, bindparam, column, func, or_, select, union, values
+from sqlalchemy import Float, String, and_, bindparam, func, or_, select, union, union_all
 from sqlalchemy.orm import Session, aliased
 
 from worker.dedup import CANDIDATE_BITS, distance, fingerprint, is_candidate, same_story_sketch
@@ -184,6 +185,37 @@ def article_sketches(session: Session, ids: Iterable[int]) -> dict[int, bytes]:
     return out
 
 
+class SketchCache:
+    """The sketches of the articles most recently compared with, decoded (``CAPACITY`` at most,
+    8 MB): the recent articles that state a value are asked for again and again, and a sketch
+    never changes once stored. Thread-safe."""
+
+    CAPACITY = 2048
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
+
+    def get(self, session: Session, ids: Iterable[int]) -> dict[int, np.ndarray]:
+        """The hashes of each article's sketch (an article with neither sketch nor text is left out)."""
+        out: dict[int, np.ndarray] = {}
+        with self._lock:
+            for art_id in set(ids):
+                if (hashes := self._cache.get(art_id)) is not None:
+                    self._cache.move_to_end(art_id)
+                    out[art_id] = hashes
+        missing = set(ids) - out.keys()
+        if missing:
+            read = {i: np.frombuffer(s, dtype=">u8").astype(np.uint64)
+                    for i, s in article_sketches(session, missing).items()}
+            out.update(read)
+            with self._lock:
+                self._cache.update(read)
+                while len(self._cache) > self.CAPACITY:
+                    self._cache.popitem(last=False)
+        return out
+
+
 def add_article(session: Session, article: Article, *, source_name: str | None, content_hash: str,
                 fingerprint: int, now: datetime, baseline: bool = False, on_topic: bool = True,
                 duplicate_of: ArticleRow | None = None, sketch: bytes | None = None) -> ArticleRow:
@@ -236,23 +268,44 @@ def _position_previous(row: Any) -> Previous:
 
 
 # The statements below are built once: building a select with subqueries and aliases costs more
-# than running it on an indexed table. Lists of keys go in as expanding bound parameters.
+# than running it on an indexed table. Lists of keys go in as expanding bound parameters, or as
+# a VALUES list whose statement is kept per length.
 
 def _ranked(table: Any, columns: Sequence[Any], where: Any, partition: Sequence[Any]) -> Any:
-    """The newest row of each ``partition`` group among the rows matching ``where``."""
+    """The newest row of each ``partition`` group among the rows matching ``where`` (the first in
+    text order within the newest article). The rows are ranked on the table alone, from an index
+    that covers the ranking where there is one; only the winners are read in full and joined."""
     rank = func.row_number().over(partition_by=list(partition),
                                   order_by=(table.observed_at.desc(), table.id)).label("rank")
-    inner = select(*columns, rank).join(ArticleRow, ArticleRow.id == table.article_id).where(where).subquery()
-    return select(inner).where(inner.c.rank == 1)
+    winners = select(table.id, rank).where(where).subquery()
+    return (select(*columns).join(ArticleRow, ArticleRow.id == table.article_id)
+            .join(winners, winners.c.id == table.id).where(winners.c.rank == 1))
 
 
-_newer = aliased(FigureRow)
-_LATEST_FIGURES = (
-    select(*_FIGURE_COLUMNS).join(ArticleRow, ArticleRow.id == FigureRow.article_id)
-    .where(FigureRow.key.in_(bindparam("keys", expanding=True)),
-           FigureRow.observed_at == select(func.max(_newer.observed_at)).where(_newer.key == FigureRow.key)
-           .scalar_subquery())
-    .order_by(FigureRow.id))
+def _rows(name: str, columns: Sequence[tuple[str, Any]], n: int) -> Any:
+    """A CTE of ``n`` rows of bound parameters (``<column><i>``). Built from one SELECT per row:
+    SQLAlchemy cannot cache a statement holding a ``values()`` construct, and compiling one again
+    for every article cost more than running it."""
+    rows = [select(*(bindparam(f"{col}{i}", type_=type_).label(col) for col, type_ in columns)) for i in range(n)]
+    return (union_all(*rows) if n > 1 else rows[0]).cte(name)
+
+
+_LATEST: dict[int, Any] = {}  # the statement for n keys, built on first use
+
+
+def _latest_statement(n: int) -> Any:
+    """The rows of each key's newest observation time: the newest time is one backward step in
+    the (key, observed_at) index per key, whatever the key's history."""
+    if n not in _LATEST:
+        wanted = _rows("wanted", [("k", String)], n)
+        newer = aliased(FigureRow)
+        newest = select(func.max(newer.observed_at)).where(newer.key == wanted.c.k).scalar_subquery()
+        _LATEST[n] = (select(*_FIGURE_COLUMNS).select_from(wanted)
+                      .join(FigureRow, and_(FigureRow.key == wanted.c.k, FigureRow.observed_at == newest))
+                      .join(ArticleRow, ArticleRow.id == FigureRow.article_id).order_by(FigureRow.id))
+    return _LATEST[n]
+
+
 _NEWEST_PER_PERIOD = _ranked(FigureRow, _FIGURE_COLUMNS, FigureRow.base_key.in_(bindparam("keys", expanding=True)),
                              (FigureRow.base_key, FigureRow.period))
 _NEWEST_POSITIONS = _ranked(PositionRow, _POSITION_COLUMNS, PositionRow.key.in_(bindparam("keys", expanding=True)),
@@ -270,7 +323,8 @@ def latest_figures_for(session: Session, keys: Iterable[str]) -> dict[str, list[
     keys = sorted(set(keys))
     out: dict[str, list[Previous]] = {}
     if keys:
-        for row in session.connection().execute(_LATEST_FIGURES, {"keys": keys}):
+        params = {f"k{i}": key for i, key in enumerate(keys)}
+        for row in session.connection().execute(_latest_statement(len(keys)), params):
             out.setdefault(row.key, []).append(_figure_previous(row))
     return out
 
@@ -291,9 +345,7 @@ _SUBJECT_VALUES: dict[int, Any] = {}  # the statement for n ranges, built on fir
 
 def _subject_values_statement(n: int) -> Any:
     if n not in _SUBJECT_VALUES:
-        wanted = values(column("s", String), column("u", String), column("lo", Float), column("hi", Float),
-                        name="wanted").data([tuple(bindparam(f"{c}{i}") for c in ("s", "u", "lo", "hi"))
-                                             for i in range(n)]).cte("wanted")
+        wanted = _rows("wanted", [("s", String), ("u", String), ("lo", Float), ("hi", Float)], n)
         f = FigureRow
         columns = (f.subject_key, f.value, f.unit, f.qualifier, f.equivalent_value, f.equivalent_unit,
                    f.equivalent_qualifier)

@@ -76,13 +76,15 @@ class ArticleRow(Base):
 class FigureRow(Base):
     __tablename__ = "figures"
     __table_args__ = (Index("ix_figures_key_observed", "key", "observed_at"),
+                      # the newest observation of each period under a base key, ranked in the index
+                      Index("ix_figures_base_period", "base_key", "period", "observed_at", "id"),
                       # a subject's known values near a new one (queries.known_figures_by_subject)
                       Index("ix_figures_subject_value", "subject_key", "unit", "value"),
                       Index("ix_figures_subject_equivalent", "subject_key", "equivalent_unit", "equivalent_value"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(500))
-    base_key: Mapped[str] = mapped_column(String(500), index=True)  # the key without the period
+    base_key: Mapped[str] = mapped_column(String(500))  # the key without the period
     subject_key: Mapped[str | None] = mapped_column(String(500))  # subject|unit kind
     subject: Mapped[str] = mapped_column(String(300), default="")
     metric: Mapped[str] = mapped_column(String(300), default="")
