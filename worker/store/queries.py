@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Float, String, and_, bindparam, func, or_, select, union, union_all
+from sqlalchemy import ARRAY, Float, Integer, String, all_, and_, bindparam, func, or_, select, union, union_all
 from sqlalchemy.orm import Session, aliased
 
 from worker.dedup import CANDIDATE_BITS, distance, fingerprint, is_candidate, same_story_sketch
@@ -282,28 +282,53 @@ def _ranked(table: Any, columns: Sequence[Any], where: Any, partition: Sequence[
             .join(winners, winners.c.id == table.id).where(winners.c.rank == 1))
 
 
-def _rows(name: str, columns: Sequence[tuple[str, Any]], n: int) -> Any:
-    """A CTE of ``n`` rows of bound parameters (``<column><i>``). Built from one SELECT per row:
-    SQLAlchemy cannot cache a statement holding a ``values()`` construct, and compiling one again
-    for every article cost more than running it."""
-    rows = [select(*(bindparam(f"{col}{i}", type_=type_).label(col) for col, type_ in columns)) for i in range(n)]
-    return (union_all(*rows) if n > 1 else rows[0]).cte(name)
+class _Joined:
+    """A statement that joins a list of rows of bound values (a CTE named ``wanted``), built once
+    per database kind (and row count where it needs one).
+
+    On PostgreSQL the rows go in as one array per column, unnested side by side: one short
+    statement whatever the count, which psycopg parses once (it caches statements of at most
+    4 kB and 50 parameters) and PostgreSQL plans quickly. Elsewhere each row is a SELECT of its
+    parameters, joined by UNION ALL. (SQLAlchemy cannot cache a statement holding a ``values()``
+    construct: it would be compiled again for every article.)"""
+
+    def __init__(self, columns: Sequence[tuple[str, Any]], build: Callable[[Any], Any]) -> None:
+        self.columns, self.build = columns, build
+        self._built: dict[tuple[bool, int], Any] = {}
+
+    def execute(self, session: Session, rows: Sequence[Sequence[Any]]) -> Any:
+        conn = session.connection()
+        arrays = conn.dialect.name == "postgresql"
+        shape = (arrays, 0 if arrays else len(rows))
+        if shape not in self._built:
+            if arrays:
+                wanted = select(*(func.unnest(bindparam(col, type_=ARRAY(type_))).label(col)
+                                  for col, type_ in self.columns))
+            else:
+                each = [select(*(bindparam(f"{col}{n}", type_=type_).label(col) for col, type_ in self.columns))
+                        for n in range(len(rows))]
+                wanted = union_all(*each) if len(each) > 1 else each[0]
+            self._built[shape] = self.build(wanted.cte("wanted"))
+        if arrays:
+            # an array holds one type: 0 and 1e8 are both float8 here
+            params = {col: [float(row[i]) if type_ is Float else row[i] for row in rows]
+                      for i, (col, type_) in enumerate(self.columns)}
+        else:
+            params = {f"{col}{n}": row[i] for n, row in enumerate(rows) for i, (col, _) in enumerate(self.columns)}
+        return conn.execute(self._built[shape], params)
 
 
-_LATEST: dict[int, Any] = {}  # the statement for n keys, built on first use
-
-
-def _latest_statement(n: int) -> Any:
+def _latest(wanted: Any) -> Any:
     """The rows of each key's newest observation time: the newest time is one backward step in
     the (key, observed_at) index per key, whatever the key's history."""
-    if n not in _LATEST:
-        wanted = _rows("wanted", [("k", String)], n)
-        newer = aliased(FigureRow)
-        newest = select(func.max(newer.observed_at)).where(newer.key == wanted.c.k).scalar_subquery()
-        _LATEST[n] = (select(*_FIGURE_COLUMNS).select_from(wanted)
-                      .join(FigureRow, and_(FigureRow.key == wanted.c.k, FigureRow.observed_at == newest))
-                      .join(ArticleRow, ArticleRow.id == FigureRow.article_id).order_by(FigureRow.id))
-    return _LATEST[n]
+    newer = aliased(FigureRow)
+    newest = select(func.max(newer.observed_at)).where(newer.key == wanted.c.k).scalar_subquery()
+    return (select(*_FIGURE_COLUMNS).select_from(wanted)
+            .join(FigureRow, and_(FigureRow.key == wanted.c.k, FigureRow.observed_at == newest))
+            .join(ArticleRow, ArticleRow.id == FigureRow.article_id).order_by(FigureRow.id))
+
+
+_LATEST = _Joined([("k", String)], _latest)
 
 
 _NEWEST_PER_PERIOD = _ranked(FigureRow, _FIGURE_COLUMNS, FigureRow.base_key.in_(bindparam("keys", expanding=True)),
@@ -323,8 +348,7 @@ def latest_figures_for(session: Session, keys: Iterable[str]) -> dict[str, list[
     keys = sorted(set(keys))
     out: dict[str, list[Previous]] = {}
     if keys:
-        params = {f"k{i}": key for i, key in enumerate(keys)}
-        for row in session.connection().execute(_latest_statement(len(keys)), params):
+        for row in _LATEST.execute(session, [(key,) for key in keys]):
             out.setdefault(row.key, []).append(_figure_previous(row))
     return out
 
@@ -340,22 +364,18 @@ def known_figures_by_base(session: Session, base_keys: Iterable[str]) -> dict[st
     return out
 
 
-_SUBJECT_VALUES: dict[int, Any] = {}  # the statement for n ranges, built on first use
+def _subject_values(wanted: Any) -> Any:
+    f = FigureRow
+    columns = (f.subject_key, f.value, f.unit, f.qualifier, f.equivalent_value, f.equivalent_unit,
+               f.equivalent_qualifier)
+    as_value = select(*columns).join(wanted, and_(f.subject_key == wanted.c.s, f.unit == wanted.c.u,
+                                                   f.value.between(wanted.c.lo, wanted.c.hi)))
+    as_equivalent = select(*columns).join(wanted, and_(f.subject_key == wanted.c.s, f.equivalent_unit == wanted.c.u,
+                                                       f.equivalent_value.between(wanted.c.lo, wanted.c.hi)))
+    return union(as_value, as_equivalent)
 
 
-def _subject_values_statement(n: int) -> Any:
-    if n not in _SUBJECT_VALUES:
-        wanted = _rows("wanted", [("s", String), ("u", String), ("lo", Float), ("hi", Float)], n)
-        f = FigureRow
-        columns = (f.subject_key, f.value, f.unit, f.qualifier, f.equivalent_value, f.equivalent_unit,
-                   f.equivalent_qualifier)
-        as_value = select(*columns).join(wanted, and_(f.subject_key == wanted.c.s, f.unit == wanted.c.u,
-                                                       f.value.between(wanted.c.lo, wanted.c.hi)))
-        as_equivalent = select(*columns).join(wanted, and_(f.subject_key == wanted.c.s,
-                                                           f.equivalent_unit == wanted.c.u,
-                                                           f.equivalent_value.between(wanted.c.lo, wanted.c.hi)))
-        _SUBJECT_VALUES[n] = union(as_value, as_equivalent)
-    return _SUBJECT_VALUES[n]
+_SUBJECT_VALUES = _Joined([("s", String), ("u", String), ("lo", Float), ("hi", Float)], _subject_values)
 
 
 def known_figures_by_subject(session: Session, wanted: Iterable[tuple[str, str, float, float]]
@@ -370,10 +390,7 @@ def known_figures_by_subject(session: Session, wanted: Iterable[tuple[str, str, 
     out: dict[str, list[Previous]] = {}
     if not wanted:
         return out
-    params: dict[str, Any] = {}
-    for i, (subject, unit, low, high) in enumerate(wanted):
-        params.update({f"s{i}": subject, f"u{i}": unit, f"lo{i}": low, f"hi{i}": high})
-    for row in session.connection().execute(_subject_values_statement(len(wanted)), params):
+    for row in _SUBJECT_VALUES.execute(session, wanted):
         equivalent = None
         if row.equivalent_value is not None and row.equivalent_unit:
             equivalent = Quantity(row.equivalent_value, row.equivalent_unit,
@@ -465,6 +482,9 @@ class RecentValues:
     _OF = _WINDOW_VALUES.where(FigureRow.article_id.in_(bindparam("ids", expanding=True)))
     _NEXT = _WINDOW_VALUES.where(FigureRow.article_id > bindparam("after"),
                                  FigureRow.article_id.not_in(bindparam("read", expanding=True)))
+    # on PostgreSQL as one array: psycopg parses a statement of more than 50 parameters anew each time
+    _NEXT_ARRAY = _WINDOW_VALUES.where(FigureRow.article_id > bindparam("after"),
+                                       FigureRow.article_id != all_(bindparam("read", type_=ARRAY(Integer))))
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -493,8 +513,10 @@ class RecentValues:
 
     def _top_up(self, session: Session, since: datetime, start: float) -> None:
         if self._loaded:
-            rows = session.connection().execute(self._NEXT, {"after": self._max_id - self.OVERLAP,
-                                                             "read": sorted(self._recent_ids)}).all()
+            conn = session.connection()
+            statement = self._NEXT_ARRAY if conn.dialect.name == "postgresql" else self._NEXT
+            rows = conn.execute(statement, {"after": self._max_id - self.OVERLAP,
+                                            "read": sorted(self._recent_ids)}).all()
         else:  # the window's articles, then their figures (each through its own index)
             conn = session.connection()
             window = sorted(conn.scalars(self._WINDOW, {"since": since}))
@@ -528,26 +550,33 @@ def _largest_distinct(ids: np.ndarray, limit: int) -> list[int]:
     return np.unique(ids)[::-1][:limit].tolist()
 
 
+# Claims are written with one Core executemany: no ORM objects to build, and one short statement
+# the driver prepares once (a multi-row VALUES would hold hundreds of parameters).
+
 def add_figures(session: Session, article: ArticleRow, figures: Sequence[tuple[str, str, Figure]],
                 now: datetime) -> None:
+    rows = []
     for key, base, f in figures:
         eq = f.equivalent
         parts = base.split("|")
-        session.add(FigureRow(article_id=article.id, key=key[:500], base_key=base[:500],
-                              subject_key=f"{parts[0]}|{parts[-1]}"[:500], subject=f.subject[:300],
-                              metric=f.metric[:300], value=f.value, value_max=f.value_max, unit=f.unit,
-                              qualifier=f.qualifier.value, period=f.period, sentence=f.sentence,
-                              equivalent_value=eq.value if eq else None, equivalent_unit=eq.unit if eq else None,
-                              equivalent_qualifier=eq.qualifier.value if eq else None, observed_at=now))
+        rows.append({"article_id": article.id, "key": key[:500], "base_key": base[:500],
+                     "subject_key": f"{parts[0]}|{parts[-1]}"[:500], "subject": f.subject[:300],
+                     "metric": f.metric[:300], "value": f.value, "value_max": f.value_max, "unit": f.unit,
+                     "qualifier": f.qualifier.value, "period": f.period, "sentence": f.sentence,
+                     "equivalent_value": eq.value if eq else None, "equivalent_unit": eq.unit if eq else None,
+                     "equivalent_qualifier": eq.qualifier.value if eq else None, "observed_at": now})
+    if rows:
+        session.connection().execute(FigureRow.__table__.insert(), rows)
 
 
 def add_positions(session: Session, article: ArticleRow, positions: Sequence[tuple[str, Position]],
                   now: datetime) -> None:
-    for key, p in positions:
-        session.add(PositionRow(article_id=article.id, key=key[:500], actor=p.actor[:300],
-                                actor_text=(p.actor_text or p.actor)[:300], actor_parent=p.actor_parent,
-                                target=p.target[:300], stance=p.stance.value, modality=p.modality.value,
-                                sentence=p.sentence, observed_at=now))
+    rows = [{"article_id": article.id, "key": key[:500], "actor": p.actor[:300],
+             "actor_text": (p.actor_text or p.actor)[:300], "actor_parent": p.actor_parent,
+             "target": p.target[:300], "stance": p.stance.value, "modality": p.modality.value,
+             "sentence": p.sentence, "observed_at": now} for key, p in positions]
+    if rows:
+        session.connection().execute(PositionRow.__table__.insert(), rows)
 
 
 def _plain(value: float) -> str:
