@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -69,14 +69,21 @@ class AlertDeliveries(NamedTuple):
     deliveries: tuple[DeliveryRow, ...]
 
 
+_ALERT_COLUMNS = ("key", "kind", "change", "claim_key", "target", "article_id", "payload", "created_at")
+# INSERT ... ON CONFLICT (key) DO NOTHING RETURNING id, built once per dialect
+_INSERT_ALERT = {
+    name: dialect.insert(AlertRow)
+    .values({c: bindparam(c, type_=AlertRow.__table__.c[c].type) for c in _ALERT_COLUMNS})
+    .on_conflict_do_nothing(index_elements=["key"]).returning(AlertRow.id)
+    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))}
+
+
 def insert_alert(session: Session, **values: Any) -> int | None:
     """Insert an alert row; its id, or None when an alert with that key exists (race-free)."""
     values["created_at"] = utc(values["created_at"])
     dialect = session.get_bind().dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
-        stmt = insert(AlertRow).values(**values).on_conflict_do_nothing(index_elements=["key"])
-        return session.scalar(stmt.returning(AlertRow.id))
+    if dialect in _INSERT_ALERT:
+        return session.connection().execute(_INSERT_ALERT[dialect], values).scalar()
     if session.scalar(select(AlertRow.id).where(AlertRow.key == values["key"])) is not None:
         return None
     row = AlertRow(**values)
