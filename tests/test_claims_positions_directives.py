@@ -41,6 +41,36 @@ CASES: list[tuple[str, list[tuple[str, str, str]]]] = [
     # a move noun as the subject, with nobody named in its clause: no position carried in
     ("일본 정부는 딥시크 사용을 제한했다. 반면 기업들 사이에서는 딥시크를 업무에 활용하려는 움직임도 나타났다.",
      [("일본 정부", "딥시크", "oppose")]),
+    # supplying a product is a sale of it; supplying a company supports it
+    ("트럼프 대통령은 \"엔비디아가 승인된 고객에게 H200을 공급하는 것을 허용하겠다\"고 밝혔다.",
+     [("도널드 트럼프", "엔비디아 칩 수출", "support")]),
+    ("SK하이닉스는 엔비디아에 HBM3E를 공급하고 있다.", [("SK하이닉스", "엔비디아", "support")]),
+    # putting a law into force, or putting it off, asked for; making a use mandatory
+    ("참여연대는 \"계도기간이 길어지면 법이 유명무실해진다\"며 AI 기본법의 즉각적인 시행을 촉구했다.",
+     [("참여연대", "인공지능 기본법", "support")]),
+    ("코리아스타트업포럼은 AI 기본법의 시행 유예를 촉구했다.", [("코리아스타트업포럼", "인공지능 기본법", "oppose")]),
+    ("중국 정부는 데이터센터에 화웨이 어센드 칩 등 자국산 AI 칩 사용을 의무화했다.", [("중국 정부", "화웨이", "support")]),
+    # an enforcement decree is a document, not the law's enforcement
+    ("과학기술정보통신부는 AI 기본법 시행령 운영 방안을 발표했다.", []),
+    # a quote about the target, then the stance stated as the speaker's position
+    ("워런 상원의원은 \"H200 수출 허용은 중국의 군사력 강화를 돕는 것\"이라며 반대 입장을 밝혔다.",
+     [("워런 상원의원", "엔비디아 칩 수출", "oppose")]),
+    ("국방부는 \"딥시크는 안보 위협\"이라며 우려를 나타냈다.", [("국방부", "딥시크", "oppose")]),
+    # the target as the subject of a condition: the main clause's move is made on it
+    ("개인정보보호위원회는 딥시크 V4가 출시되면 개인정보 처리 실태를 다시 점검할 계획이다.",
+     [("개인정보보호위원회", "딥시크", "neutral")]),
+    ("행정안전부는 업무망에서 딥시크가 발견되면 즉시 접속을 차단하겠다고 밝혔다.", [("행정안전부", "딥시크", "oppose")]),
+    ("엔비디아 칩 수요가 늘면 삼성전자는 HBM 투자를 확대할 것이다.", []),  # the demand, not the target
+    # "X 등 [relative clause] Y": X is one of the Ys, as target and as actor
+    ("행정안전부는 딥시크 등 보안 검증을 거치지 않은 중국산 AI 서비스의 접속 차단을 계속하라는 공문을 보냈다.",
+     [("행정안전부", "딥시크", "oppose"), ("행정안전부", "중국산 AI", "oppose")]),
+    ("삼성전자와 SK하이닉스 등 중국에 공장을 둔 기업들은 미국의 수출 통제 강화에 우려를 나타냈다.",
+     [("삼성전자", "반도체 수출 통제", "oppose"), ("SK하이닉스", "반도체 수출 통제", "oppose")]),
+    # a move on what a relative clause describes is a move on the target it names
+    ("미국 상무부는 화웨이 칩을 쓴 차량의 판매를 금지하기로 했다.", [("미국 상무부", "화웨이", "oppose")]),
+    # a bare 정부 stays the home government when a foreign country only qualifies a noun
+    ("행정안전부는 공문을 보냈다. 중국 AI 스타트업 딥시크가 새 모델 공개를 앞둔 가운데 정부가 딥시크 접속 차단 방침을 유지하기로 했다.",
+     [("한국 정부", "딥시크", "oppose")]),
     # mentions without a move
     ("엔비디아와 AMD는 지난주 실적을 발표했다.", []),
     ("딥시크의 등장으로 엔비디아 주가가 급락했다.", []),

@@ -11,7 +11,7 @@ import pytest
 
 from worker.claims.figures import extract_figures
 from worker.claims.lexicon import Lexicon
-from worker.claims.numbers import find_amounts
+from worker.claims.numbers import find_amounts, units_from
 from worker.model import Figure
 
 TITLE = "정책 동향"
@@ -38,11 +38,18 @@ AMOUNTS: list[tuple[str, float, str, str, bool]] = [
 
 
 @pytest.mark.parametrize("text,value,unit,qualifier,time_ref", AMOUNTS, ids=[a[0] for a in AMOUNTS])
-def test_amounts(text: str, value: float, unit: str, qualifier: str, time_ref: bool) -> None:
-    found = [a for a in find_amounts(text) if a.unit == unit and abs(a.value - value) < 1e-9]
-    assert found, [(a.value, a.unit) for a in find_amounts(text)]
+def test_amounts(text: str, value: float, unit: str, qualifier: str, time_ref: bool, lexicon: Lexicon) -> None:
+    units = units_from(lexicon.figures)  # the measures beyond the contract's units live in figures.yaml
+    found = [a for a in find_amounts(text, units) if a.unit == unit and abs(a.value - value) < 1e-9]
+    assert found, [(a.value, a.unit) for a in find_amounts(text, units)]
     assert found[0].qualifier.value == qualifier
     assert found[0].time_reference is time_ref
+
+
+def test_units_beyond_the_contract_come_from_the_lexicon(lexicon: Lexicon) -> None:
+    """The code knows the contract's units; ㎒ and kWh are words of ``figures.yaml`` only."""
+    assert not any(a.unit == "mhz" for a in find_amounts("주파수 370㎒폭"))
+    assert [a.unit for a in find_amounts("주파수 370㎒폭", units_from(lexicon.figures))] == ["mhz"]
 
 
 def test_vague_amounts_stay_out() -> None:
@@ -86,6 +93,18 @@ ATTRIBUTED: list[tuple[str, float, str, str]] = [
     ("이날 삼성전자 주가는 장 초반 3% 넘게 올랐다.", 3, "삼성전자", "주가"),
     # a measure written before its value names its owner when nothing else does
     ("11월 말 기준 전체 이동통신 가입자 5천690만 회선 가운데 절반이 5G다.", 56_900_000, "이동통신", "가입자"),
+    # a per-unit word (핀당, kWh당, 1인당) says what an amount is counted per: never its subject
+    ("6세대 HBM4의 데이터 전송 속도는 핀당 10Gbps 이상이다.", 10, "6세대 HBM4", "속도"),
+    ("국내 산업용 전기요금은 kWh당 182.7원으로 올랐다.", 182.7, "국내 산업용", "전기요금"),
+    ("정부가 해외 인재를 유치한다. 1인당 연구비는 연간 최대 2억원이다.", 2e8, "정부", "연구비"),
+    ("과기정통부는 개편안을 냈다. 인증 수수료는 하 등급 기준 건당 1천500만원으로 낮춘다.", 1.5e7, "인증", "수수료"),
+    # a topic that only names a measure (대역폭은, 낙찰가가) is the metric; the subject is found elsewhere
+    ("한 사업자가 가져갈 수 있는 대역폭은 최대 200㎒로 제한했다.", 200, "사업자", "대역폭"),
+    ("과기정통부는 경매를 공고했다. 업계는 낙찰가가 4조원까지 오를 수 있다고 본다.", 4e12, "과학기술정보통신부", "낙찰가"),
+    # a company named on top of an alias (삼성SDS is not 삼성전자, KT클라우드 is not KT); AWS is its own entity
+    ("삼성SDS는 전남에 2조5천억원 규모의 센터 건립을 추진한다.", 2.5e12, "삼성SDS", "센터"),
+    ("KT클라우드는 지난해 매출 1조원을 올렸다.", 1e12, "KT클라우드", "매출"),
+    ("국내 클라우드 시장에서 아마존웹서비스(AWS) 점유율은 약 60%다.", 60, "AWS", "점유율"),
 ]
 
 
@@ -116,3 +135,9 @@ def test_a_sentence_of_one_owner_still_carries(lexicon: Lexicon) -> None:
             "법 내용을 잘 안다는 응답은 14.2%에 그쳤다.")
     figures = _figures(text, lexicon)
     assert _one(figures, 14.2).subject == "응답 기업"
+
+
+def test_a_country_glued_to_a_word_still_names_the_country(lexicon: Lexicon) -> None:
+    """중국산 is of 중국: a state's name written onto a word qualifies it, it is no new name."""
+    f = _one(_figures("중국산 AI 앱 이용자는 100만명이다.", lexicon), 1e6)
+    assert f.subject == "중국"

@@ -6,9 +6,10 @@ scored for precision, recall, subject, metric and qualifier, the same way as
 ``../shared/eval/score.py``. ``heldout/`` holds ten whole articles (``NNN.txt``, gold in
 ``heldout_gold.json``) written apart from the extractor's development, in other outlets' styles:
 its floors say how the extractor does on text it was not tuned on. ``heldout2/`` and ``heldout3/`` were
-later used while improving the extractor (optimistic now); ``heldout4/`` (six articles written, with their
-gold, before the change that added it and measured only before and after it) is the honest one. A change
-that drops a score below its floor fails the build; raise a floor when the extractor gets better.
+later used while improving the extractor (optimistic now), and so was ``heldout4/``; ``heldout5/`` (six articles
+on other topics written, with their gold, before the change that added it and measured only before and after
+it) is the honest one. A change that drops a score below its floor fails the build; raise a floor when the
+extractor gets better.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ HELDOUT = FIXTURES / "heldout"
 HELDOUT2 = FIXTURES / "heldout2"
 HELDOUT3 = FIXTURES / "heldout3"
 HELDOUT4 = FIXTURES / "heldout4"
+HELDOUT5 = FIXTURES / "heldout5"
 
 #: Floors, pinned a little under the scores measured when the gate was written (fixtures: P 1.000
 #: R 1.000 subject 0.974 metric 0.947 qualifier 1.000; seeds: P 1.000 R 1.000 subject 1.000 metric
@@ -52,13 +54,21 @@ HELDOUT4 = FIXTURES / "heldout4"
 #: and heldout2 unchanged: 0.996/0.996/0.801/0.808/0.996 and 1.000/1.000/0.946/0.926/0.966). heldout4
 #: (written and labelled before that work, never tuned on) is the honest number: P 1.000 R 0.901 subject
 #: 0.862 metric 0.826 qualifier 1.000 before, P 1.000 R 1.000 subject 0.893 metric 0.851 qualifier 1.000 after.
+#: The per-unit, measure-topic and glued-name work (핀당 / kWh당 / 1인당 are never subjects, 대역폭 and 낙찰가
+#: are measures, 삼성SDS is not 삼성전자, AWS is its own entity) used heldout4's misses as development
+#: material, so heldout4 is tuned on now: subject 0.917 metric 0.868 after (heldout3 subject 0.876 metric
+#: 0.848, the others unchanged). heldout5 (six articles on chip subsidies, AI visas, CSAP, platform law,
+#: autonomous driving and rare earths, written and labelled before that work, never tuned on) is the honest
+#: number: P 1.000 R 0.893 subject 0.747 metric 0.827 qualifier 0.973 before, P 1.000 R 0.893 subject 0.813
+#: metric 0.840 qualifier 0.973 after (its misses: 종, ㎏ and 일분 are no units, 15일에서 45일로 reads as dates).
 FLOORS = {
     "fixtures": {"precision": 0.95, "recall": 0.95, "subject": 0.95, "metric": 0.95, "qualifier": 0.90},
     "seeds": {"precision": 0.95, "recall": 0.95, "subject": 0.95, "metric": 0.95, "qualifier": 0.90},
     "heldout": {"precision": 0.97, "recall": 0.97, "subject": 0.77, "metric": 0.78, "qualifier": 0.96},
     "heldout2": {"precision": 0.97, "recall": 0.97, "subject": 0.91, "metric": 0.89, "qualifier": 0.93},
     "heldout3": {"precision": 0.97, "recall": 0.97, "subject": 0.85, "metric": 0.81, "qualifier": 0.95},
-    "heldout4": {"precision": 0.97, "recall": 0.97, "subject": 0.86, "metric": 0.82, "qualifier": 0.96},
+    "heldout4": {"precision": 0.97, "recall": 0.97, "subject": 0.89, "metric": 0.84, "qualifier": 0.96},
+    "heldout5": {"precision": 0.97, "recall": 0.87, "subject": 0.79, "metric": 0.81, "qualifier": 0.95},
 }
 #: Periods of matched figures (``period_scores``): the share of gold periods found, the share of
 #: figures without one left without one. Measured with each article's own publication date:
@@ -68,8 +78,12 @@ FLOORS = {
 #: units work heldout3 37/43 and 86/102 (its new 회선 figures carry month periods, 2025-11, which are not
 #: read) and heldout4 14/32 and 82/89 (0.429 and 0.914 before: the page reader finds no date in 006's
 #: "파이낸셜뉴스 | 2026.01.29 16:31" line, so its 11 dated figures stay null, and 5 gold periods are months).
-PERIOD_FLOORS = {"heldout": (0.65, 0.91), "heldout2": (0.75, 0.93), "heldout3": (0.82, 0.82),
-                 "heldout4": (0.40, 0.88)}
+#: The page reader then learnt outlet mastheads ("파이낸셜뉴스 | 2026.01.29 16:31", "디지털데일리 2026.01.29
+#: 16:31"), "16시 31분", "기사전송" and bylines ending in "=": heldout 0.828 and 0.897 (its 006 and 008 are dated
+#: now, and 008's gold leaves the 올해 figures of its page null), heldout4 0.750 and 0.899, heldout5 0.952 and
+#: 0.926 (0.667 and 0.944 before: three of its six pages carried a date form the reader did not know).
+PERIOD_FLOORS = {"heldout": (0.80, 0.88), "heldout2": (0.75, 0.93), "heldout3": (0.82, 0.82),
+                 "heldout4": (0.72, 0.88), "heldout5": (0.90, 0.90)}
 #: The units the contract names; a gold figure in another unit (m2, mw, sgd) matches on its value
 #: alone, as in ``../shared/eval/score.py``, since the contract leaves such units' words free.
 CONTRACT_UNITS = frozenset({"KRW", "USD", "CNY", "JPY", "EUR", "PCT", "PP", "PERSON", "COUNT", "YEAR", "MONTH",
@@ -177,7 +191,7 @@ def _heldout_cases(lexicon: Lexicon, folder: Path = HELDOUT) -> list[tuple[str, 
 
 _CORPORA = {"fixtures": _fixture_cases, "seeds": _seed_cases, "heldout": _heldout_cases,
             "heldout2": lambda lex: _heldout_cases(lex, HELDOUT2), "heldout3": lambda lex: _heldout_cases(lex, HELDOUT3),
-            "heldout4": lambda lex: _heldout_cases(lex, HELDOUT4)}
+            "heldout4": lambda lex: _heldout_cases(lex, HELDOUT4), "heldout5": lambda lex: _heldout_cases(lex, HELDOUT5)}
 
 
 @pytest.mark.parametrize("corpus", sorted(_CORPORA))
@@ -199,7 +213,7 @@ def test_seed_footer_never_leaks(lexicon: Lexicon) -> None:
             assert not any(n in f.sentence for n in labels.get("must_not", [])), f.sentence
 
 
-@pytest.mark.parametrize("folder", [HELDOUT, HELDOUT2, HELDOUT3, HELDOUT4], ids=lambda p: p.name)
+@pytest.mark.parametrize("folder", [HELDOUT, HELDOUT2, HELDOUT3, HELDOUT4, HELDOUT5], ids=lambda p: p.name)
 def test_heldout_lookalikes_never_become_figures(folder: Path, lexicon: Lexicon) -> None:
     """Phone numbers, dates, ranks, addresses and sidebar headlines of the held-out pages give no figure."""
     gold = json.loads((folder / f"{folder.name}_gold.json").read_text(encoding="utf-8"))

@@ -94,6 +94,59 @@ def test_find_published(raw: str, expected: datetime | None) -> None:
     assert find_published(raw) == expected
 
 
+T = datetime(2026, 1, 29, 16, 31, tzinfo=KST)
+
+
+@pytest.mark.parametrize("stamp", [
+    # outlet mastheads: a name, a separator or brackets or nothing, the date and time
+    "파이낸셜뉴스 | 2026.01.29 16:31",
+    "파이낸셜뉴스ㅣ2026-01-29 16:31",
+    "[파이낸셜뉴스] 2026.01.29 16:31",
+    "디지털데일리 2026.01.29 16:31",
+    "ZDNet Korea 2026.01.29 PM 04:31",
+    "한국경제신문 | 2026.01.29 16:31 | 정소람 기자",
+    # labelled stamps, the label written together or apart, the time in any of its forms
+    "입력 2026.01.29 16:31",
+    "기사입력 2026-01-29 16:31",
+    "승인 2026.01.29 16:31",
+    "등록 2026.01.29 오후 4:31",
+    "기사전송 2026/01/29 16:31",
+    "게시 2026.01.29 16:31",
+    "입력 : 2026. 1. 29. 16:31",
+    # a line holding only the date, written out in Korean
+    "2026년 01월 29일 16시 31분",
+    "2026년 1월 29일 오후 4시 31분",
+    # a byline whose date follows "="
+    "(베이징=뉴스핌) 이성진 특파원 = 2026년01월29일 16:31",
+    # several stamps: the publication, not the last update, whichever comes first
+    "최종수정 2026.01.30 09:00 입력 2026.01.29 16:31",
+    "수정 2026.01.30 09:00 | 입력 2026.01.29 16:31",
+    "입력 2026.01.29 16:31 | 수정 2026.01.30 09:00",
+])
+def test_bylines_and_date_lines(stamp: str) -> None:
+    raw = f"제목\n{stamp}\n지난 2025.05.01 14:00 행사에서 발표된 내용이다."
+    assert find_published(raw) == T
+    assert stamp not in normalize_text(raw)
+
+
+@pytest.mark.parametrize("line", [
+    "행사는 2026.02.10 14:00",  # a clause (a particle before the date), not an outlet
+    "일시: 2026.02.10 14:00",  # an event's date
+    "▲일시 2026.02.10 14:00",
+    "오는 2026.02.10 14:00 서울 코엑스에서 열린다.",
+    "설명회는 2026년 2월 10일 오후 2시 열린다.",
+])
+def test_event_dates_in_the_body_are_not_published(line: str) -> None:
+    assert find_published(f"제목\n본문이다.\n{line}\n") is None
+
+
+def test_a_footer_registration_date_is_not_published() -> None:
+    raw = "제목\n본문이다.\n상호 : 뉴스 | 등록일자 : 2013년05월15일 | 발행인 : 홍길동"
+    assert find_published(raw) is None
+    text = (SEEDS / "003_f4d327ceaa89a947.txt").read_text(encoding="utf-8")
+    assert find_published(text) == datetime(2025, 3, 27, 23, 8, 39, tzinfo=KST)
+
+
 def test_split_title() -> None:
     assert split_title("제목이다\n첫 문단\n둘째 문단") == ("제목이다", "첫 문단\n둘째 문단")
     assert split_title("제목만") == ("제목만", "")

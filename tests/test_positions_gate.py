@@ -44,8 +44,15 @@ HELDOUT = FIXTURES / "heldout"
 #: unknown organisation, a bare 정부 in a paragraph about Korea) then used heldout3 as development material:
 #: P 0.857 R 0.857 after (6 of 7; optimistic now). heldout4 (six articles written and labelled before that
 #: work, never tuned on) is the honest number: P 1.000 R 0.524 before, P 1.000 R 0.619 (13 of 21) after.
+#: The work on stance words (공급, 시행 촉구, 의무화, 유예), "…"이라며 반대 입장을 밝혔다, targets in a 면-clause,
+#: "X 등 [relative clause] Y", a move on what a relative clause describes and a bare 정부 beside a country
+#: named only as a qualifier used heldout4's misses as development material: heldout4 P 1.000 R 0.952 (20 of
+#: 21) after, tuned on now (heldout3 unchanged). heldout5 (six articles written and labelled before that
+#: work, never tuned on) is the honest number: P 0.857 R 0.273 before, P 0.917 R 0.500 (11 of 22) after; its
+#: false position is the watchlist's alias 수출 통제 matching China's rare-earth export controls.
 FIGURE_SETS = HERE / "fixtures" / "figures"
-FLOORS_FIGURE_SETS = {"heldout2": (0.95, 0.95), "heldout3": (0.80, 0.80), "heldout4": (0.90, 0.57)}
+FLOORS_FIGURE_SETS = {"heldout2": (0.95, 0.95), "heldout3": (0.80, 0.80), "heldout4": (0.95, 0.90),
+                      "heldout5": (0.85, 0.45)}
 #: Per group, precision must not fall below this: every group guards a kind of false alert.
 FLOOR_GROUP_PRECISION = 0.80
 
@@ -178,8 +185,8 @@ def test_heldout_floors(lexicon: Lexicon) -> None:
 
 @pytest.mark.parametrize("name", sorted(FLOORS_FIGURE_SETS))
 def test_figure_set_positions(name: str, lexicon: Lexicon) -> None:
-    """The positions labelled in the figure held-out sets (heldout2, heldout3, heldout4: whole articles that
-    state figures and positions together), scored like the seeds."""
+    """The positions labelled in the figure held-out sets (heldout2 to heldout5: whole articles that state
+    figures and positions together), scored like the seeds."""
     folder = FIGURE_SETS / name
     precision, recall, notes = _score_gold(folder / f"{name}_gold.json", folder, lexicon)
     floor_precision, floor_recall = FLOORS_FIGURE_SETS[name]

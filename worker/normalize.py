@@ -20,16 +20,33 @@ _ZERO_WIDTH = {cp: None for cp in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00A
 _DOTS = {ord(c): "·" for c in "ㆍ‧・･∙"}
 _TABLE = _FULLWIDTH | _SPACES | _ZERO_WIDTH | _DOTS | {0xFFE6: "₩", 0xFF5E: "~"}
 
-_DATE = (r"(?P<y>(?:19|20)\d{2})\s*[.\-/년]\s*(?P<mo>\d{1,2})\s*[.\-/월]\s*(?P<d>\d{1,2})\s*[.일]?"
-         r"(?:\s*\(\w\))?(?:\s*[T ]?\s*(?P<ampm>오전|오후|AM|PM)?\s*(?P<h>\d{1,2})\s*[:시]\s*(?P<mi>\d{2})"
-         r"(?:\s*[:분]\s*(?P<s>\d{2}))?)?")
-_STAMP_LABEL = r"(?:기사\s*입력|입력|등록|게재|발행|송고|작성|승인|업데이트|수정|최종\s*수정)"
+# A time of day: 16:31, 16:31:05, 오후 4:31, PM 04:31, 16시 31분, 오후 4시 (groups named h/mi/s, or h2/mi2/s2).
+_TIME = (r"\s*[T ]?\s*(?P<ampm>오전|오후|AM|PM)?\s*(?:(?P<h>\d{1,2})\s*:\s*(?P<mi>\d{2})(?:\s*:\s*(?P<s>\d{2}))?"
+         r"|(?P<h2>\d{1,2})\s*시(?:\s*(?P<mi2>\d{1,2})\s*분)?(?:\s*(?P<s2>\d{1,2})\s*초)?)")
+_DAY = (r"(?P<y>(?:19|20)\d{2})\s*[.\-/년]\s*(?P<mo>\d{1,2})\s*[.\-/월]\s*(?P<d>\d{1,2})\s*[.일]?"
+        r"(?:\s*\(\w\))?")
+_DATE = rf"{_DAY}(?:{_TIME})?"
+_DATE_TIME = rf"{_DAY}{_TIME}"  # a date with its time: what a byline or a masthead stamps
+_STAMP_LABEL = r"(?:기사\s*(?:입력|전송)|입력|등록|게재|게시|발행|송고|전송|출고|작성|승인|업데이트|수정|최종\s*수정)"
+_PUBLISH_LABEL = r"(?:기사\s*(?:입력|전송)|입력|등록|게재|게시|발행|송고|전송|출고|작성|승인)"
 _STAMPED = re.compile(rf"{_STAMP_LABEL}\s*(?:일시|일자|시간|일)?\s*[:：]?\s*{_DATE}")
-_PUBLISHED = re.compile(rf"(?:기사\s*입력|입력|등록|게재|발행|송고|작성|승인)\s*(?:일시|일자|시간|일)?\s*[:：]?\s*{_DATE}"
+_PUBLISHED = re.compile(rf"{_PUBLISH_LABEL}\s*(?:일시|일자|시간|일)?\s*[:：]?\s*{_DATE}"
                         # a stamp after its date ("2025-10-02 14:05 송고"), or a byline's date and time
-                        # ("홍길동 기자 | 2025.08.08 07:30")
-                        rf"|{_DATE.replace('?P<', '?P<p_')}\s*(?:송고|입력|등록)\b"
-                        rf"|(?:기자|특파원)\s*[|ㅣ·/]\s*{_DATE.replace('?P<', '?P<b_')}")
+                        # ("홍길동 기자 | 2025.08.08 07:30", "이성진 특파원 = 2026년04월10일 08:55")
+                        rf"|(?P<after>{_DATE.replace('?P<', '?P<p_')})\s*(?:송고|입력|등록)\b"
+                        rf"|(?:기자|특파원)\s*[|ㅣ·/=]\s*{_DATE.replace('?P<', '?P<b_')}")
+#: A stamp label right before a date: the date is that stamp's ("최종수정 2026.01.30 09:00 입력 …" is no
+#: "2026.01.30 09:00 입력").
+_LABEL_BEFORE = re.compile(rf"{_STAMP_LABEL}\s*(?:일시|일자|시간|일)?\s*[:：]?\s*$")
+#: A masthead line of an outlet's name and the date and time it published ("파이낸셜뉴스 | 2026.01.29 16:31",
+#: "[파이낸셜뉴스] 2026.01.29 16:31", "디지털데일리 2026.01.29 16:31:05"), other "|" fields allowed after it.
+_OUTLET_DATE = re.compile(rf"^[ \t]*(?P<outlet>\[[^\]\n]{{1,20}}\]|[^\s\d|ㅣ│\[(<▲△※■][^\n|ㅣ│:：]{{0,24}}?)"
+                          rf"[ \t]*(?P<sep>[|ㅣ│·/][ \t]*)?{_DATE_TIME.replace('?P<', '?P<o_')}[ \t]*(?:[|ㅣ│][^\n]*)?$",
+                          re.MULTILINE)
+#: Words of an outlet field that make it something else: an event's date, a deadline, a stamp label.
+_NOT_OUTLET = re.compile(rf"일시|일정|기간|장소|마감|시한|접수|행사|{_STAMP_LABEL}")
+#: Endings of a word before a date that make it a clause of a sentence, not a name (행사는 2026.02.10 14:00).
+_PARTICLE_END = ("은", "는", "을", "를", "에", "의", "로", "서", "와", "과")
 _LONE_DATE = re.compile(rf"^\s*{_DATE}\s*$")
 _ISO = re.compile(r"((?:19|20)\d{2}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+\-]\d{2}:?\d{2})?)")
 
@@ -133,6 +150,8 @@ def normalize_text(raw: str) -> str:
             continue
         if _BYLINE_LINE.match(_EMAIL.sub("", line).strip() or "x") and len(line) < 60:
             continue
+        if (outlet := _OUTLET_DATE.match(line)) and _outlet_line(outlet):
+            continue  # 디지털데일리 2026.01.29 16:31:05: an outlet's masthead without separators
         cleaned = _clean_line(line)
         if cleaned and not _CHROME_LINE.match(cleaned) and not _LONE_DATE.match(cleaned):
             out.append(cleaned)
@@ -140,7 +159,8 @@ def normalize_text(raw: str) -> str:
 
 
 def _to_datetime(m: re.Match[str]) -> datetime | None:
-    found = {name.split("_")[-1]: value for name, value in m.groupdict().items() if value is not None}
+    found = {name.split("_")[-1].rstrip("2"): value for name, value in m.groupdict().items()
+             if value is not None and name not in ("after", "outlet", "sep")}
     try:
         hour = int(found.get("h") or 0)
         if found.get("ampm") in ("오후", "PM") and hour < 12:
@@ -151,12 +171,51 @@ def _to_datetime(m: re.Match[str]) -> datetime | None:
         return None
 
 
+def _outlet_line(m: re.Match[str]) -> bool:
+    """True when an ``_OUTLET_DATE`` match is an outlet's masthead: a bracketed name, a name and a
+    separator, or a name of one or two words that is no clause (no particle, no label)."""
+    outlet = m.group("outlet").strip()
+    if outlet.startswith("["):
+        return True
+    if _NOT_OUTLET.search(outlet) or _PROSE_END.search(outlet):
+        return False
+    words = outlet.split()
+    return bool(m.group("sep")) or (len(words) <= 2 and not words[-1].endswith(_PARTICLE_END))
+
+
+def _stamps(text: str) -> list[re.Match[str]]:
+    """The publication stamps of ``text`` in text order: labelled stamps (입력 …, … 송고), bylines with a
+    date (홍길동 기자 | …) and outlet mastheads (파이낸셜뉴스 | 2026.01.29 16:31)."""
+    found: list[re.Match[str]] = []
+    pos = 0
+    while (m := _PUBLISHED.search(text, pos)) is not None:
+        if m.group("after") and _LABEL_BEFORE.search(text[max(0, m.start() - 12):m.start()]):
+            pos = m.start() + 1  # another stamp's date; its own label may follow (… 09:00 입력 2026.01.29)
+            continue
+        found.append(m)
+        pos = m.end()
+    found += [m for m in _OUTLET_DATE.finditer(text) if _outlet_line(m)]
+    # 등록일자 : 2013년05월15일 in a company-information footer is the outlet's registration, not the article's
+    return sorted((m for m in found if not _is_footer(_line_at(text, m.start()))), key=lambda m: m.start())
+
+
+def _line_at(text: str, pos: int) -> str:
+    start = text.rfind("\n", 0, pos) + 1
+    end = text.find("\n", pos)
+    return text[start:end if end >= 0 else len(text)]
+
+
 def find_published(raw: str) -> datetime | None:
-    """The publication time stamped in raw article text (aware; KST when no zone), or None."""
+    """The publication time stamped in raw article text (aware; KST when no zone), or None.
+
+    A date in the body (an event's) is never taken: only a labelled stamp, a byline's or a masthead's
+    date and time, a line that holds nothing but a date, or an ISO timestamp near the top.
+    """
     text = clean_unicode(raw)
-    m = _PUBLISHED.search(text)
-    if m:
-        return _to_datetime(m)
+    for m in _stamps(text):
+        when = _to_datetime(m)
+        if when is not None:
+            return when
     for line in text.split("\n")[:40]:
         lone = _LONE_DATE.match(line)
         if lone:
@@ -168,7 +227,7 @@ def find_published(raw: str) -> datetime | None:
         except ValueError:
             return None
         return value if value.tzinfo else value.replace(tzinfo=KST)
-    m = _STAMPED.search(text)
+    m = next((m for m in _STAMPED.finditer(text) if not _is_footer(_line_at(text, m.start()))), None)
     return _to_datetime(m) if m else None
 
 

@@ -8,26 +8,18 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from worker.claims.lexicon import Lexicon
+from worker.claims.lexicon import Lexicon, Mention
 from worker.claims.measure_words import (ACQUIRE_WORDS, DATE_WORD, FIELD_MODIFIERS, KIND_WORDS, ORG_ENDINGS,
-                                         PLACE_WORDS, QUANT_WORDS, SOURCE, THING_COUNTERS, UNIT_COUNTERS, VOICE_WORDS,
+                                         PLACE_WORDS, QUANT_WORDS, SOURCE, THING_COUNTERS, UNIT_COUNTERS,
                                          WHEN_WORDS, is_measure, per_unit)
 from worker.claims.morph import Token
 from worker.claims.phrases import CONNECTIVES, SUBJECT, TIME_WORDS, TOPIC, Chunk, genitive_modifiers
 
-_DEFAULT_GENERIC = ("수준", "규모", "정도", "비율", "비중", "수치", "금액", "액수", "결과", "수", "양", "폭", "응답")
-_DEFAULT_COMPARISON = ("대비", "비해", "보다", "比")
 #: Particles after which a noun is not what the figure measures: comparison, place, source.
 NOT_METRIC_PARTICLES = frozenset({"의", "과", "와", "과의", "와의", "보다", "에서", "에게", "부터", "까지", "에서의",
                                    "와는", "과는", "에서는", "로부터", "한테"})
 SUBJECT_PARTICLES = frozenset({"", "은", "는", "이", "가", "도", "의", "인"})
 HEAD_SUFFIX = frozenset({"쪽", "측", "사", "등", "당국"})
-_DEFAULT_ROLES = ("CEO", "대표", "회장", "사장", "부사장", "총리", "대통령", "장관", "차관", "위원장", "의장", "원장",
-                  "청장", "대변인", "창업자", "최고경영자", "교수", "이사", "부회장", "주석", "국무원 총리")
-_DEFAULT_ANAPHORA = ("회사", "이 회사", "동사", "당사", "양사", "해당 기업", "해당 업체", "이 기업", "같은 회사",
-                     "그", "이들", "회사 측", "그녀", "이곳")
-_DEFAULT_SPEAKERS = ("연구원", "관계자", "애널리스트", "전문가", "교수", "대표", "위원", "소식통", "분석가", "이코노미스트",
-                     "센터장", "연구위원")
 _ANSWER_HEADS = frozenset({"응답", "답변", "대답"})
 #: Durations, and the nouns that name what a duration measures (이용 기간은 5년, 대기 기간은 평균 3년).
 SPAN_UNITS = frozenset({"YEAR", "MONTH", "DAY", "HOUR"})
@@ -44,25 +36,29 @@ LINK_BODY = frozenset({"VV", "VA", "XSA", "XSV", "VX", "EP", "MAG", "VCP"})
 
 @dataclass(frozen=True)
 class Words:
-    """Word lists from ``figures.yaml`` (``generic_heads``, ``comparison_words``) with defaults."""
+    """The word lists of ``figures.yaml`` (``generic_heads``, ``comparison_words``, ``role_words``,
+    ``anaphora``, ``speaker_words``, ``voice_words``): the file is their only source; a list it omits is empty."""
 
-    generic: frozenset[str]
-    comparison: frozenset[str]
-    roles: frozenset[str] = frozenset(_DEFAULT_ROLES)
-    anaphora: frozenset[str] = frozenset(_DEFAULT_ANAPHORA)
-    speakers: frozenset[str] = frozenset(_DEFAULT_SPEAKERS)
+    generic: frozenset[str] = frozenset()
+    comparison: frozenset[str] = frozenset()
+    roles: frozenset[str] = frozenset()
+    anaphora: frozenset[str] = frozenset()
+    speakers: frozenset[str] = frozenset()
+    voices: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, lexicon: Lexicon) -> "Words":
         data: dict[str, Any] = lexicon.figures
-        return cls(frozenset(data.get("generic_heads") or _DEFAULT_GENERIC),
-                   frozenset(data.get("comparison_words") or _DEFAULT_COMPARISON),
-                   frozenset(data.get("role_words") or _DEFAULT_ROLES),
-                   frozenset(data.get("anaphora") or _DEFAULT_ANAPHORA),
-                   frozenset(data.get("speaker_words") or _DEFAULT_SPEAKERS))
+
+        def listed(key: str) -> frozenset[str]:
+            raw = data.get(key)
+            return frozenset(str(w) for w in raw) if isinstance(raw, list) else frozenset()
+
+        return cls(listed("generic_heads"), listed("comparison_words"), listed("role_words"), listed("anaphora"),
+                   listed("speaker_words"), listed("voice_words"))
 
 
-def entity_of(ch: Chunk, lexicon: Lexicon, head: bool, roles: frozenset[str] = frozenset(_DEFAULT_ROLES)) -> str:
+def entity_of(ch: Chunk, lexicon: Lexicon, head: bool, roles: frozenset[str] = frozenset()) -> str:
     """The canonical entity the chunk names (head: the chunk ends with it or its role), else ""."""
     words = ch.words
     mentions = lexicon.find_entities(words)
@@ -72,17 +68,37 @@ def entity_of(ch: Chunk, lexicon: Lexicon, head: bool, roles: frozenset[str] = f
             return last  # 한국인공지능산업협회가: an organisation by the shape of its name
         return ""
     if not head:
-        return mentions[-1].name
+        return _glued_name(words, mentions[-1], lexicon) or mentions[-1].name
     m = mentions[-1]
     rest = words[m.end:].strip()
     if not rest or rest in HEAD_SUFFIX or rest in roles:
         return m.name
-    if " " not in rest and m.end < len(words) and words[m.end] != " " and len(rest) >= 2 \
-            and (m.start == 0 or words[m.start - 1] == " ") and not is_measure(rest, lexicon) and " " not in words[m.start:]:
-        return words[m.start:]  # 네이버클라우드: a company named after its parent, written as one word
+    if " " not in words[m.start:] and (glued := _glued_name(words, m, lexicon, states=True)):
+        return glued  # 네이버클라우드: a company named after its parent, written as one word
     if rest.split()[-1] and is_measure(rest.split()[-1], lexicon) and len(rest.split()) <= 2:
         return m.name  # H100 중고 가격이: the price of H100
     return ""
+
+
+#: Kinds of entity whose name, glued to more letters, is an attribute (중국산, 미국계, 한국형), not a name.
+_STATE_KINDS = frozenset({"country", "government", "local"})
+
+
+def _glued_name(words: str, m: Mention, lexicon: Lexicon, states: bool = False) -> str:
+    """The whole word when mention ``m`` starts a word and more name letters are written onto it
+    (삼성SDS, KT클라우드, 네이버클라우드: a more specific company than the alias 삼성, KT, 네이버); "" when
+    it stands alone, when what follows is a measure (삼성전자매출) or, unless ``states``, when it names a
+    state (중국산, 미국계)."""
+    end = m.end
+    while end < len(words) and not words[end].isspace():
+        end += 1
+    rest = words[m.end:end]
+    if len(rest) < 2 or (m.start > 0 and not words[m.start - 1].isspace()) or is_measure(rest, lexicon):
+        return ""
+    entity = lexicon.entity_named(m.name)
+    if not states and entity is not None and entity.kind in _STATE_KINDS:
+        return ""
+    return words[m.start:end]
 
 
 def np_entity(chs: list[Chunk], i: int, sentence: str, lexicon: Lexicon, own: bool = True) -> str:
@@ -185,6 +201,9 @@ class Clause:
             measure.insert(0, rest.pop())  # 연구비 상한, 월간 활성 이용자: one measure
         if any(w in ACQUIRE_WORDS for w in measure[:-1]):
             return "", " ".join(measure)  # GPU 구매 예산: GPUs are what is bought, not whose budget it is
+        per = max((k for k, w in enumerate(rest) if per_unit(w)), default=-1)
+        if per >= 0:  # 1억원당 고용 인원, 국내 기업당 지원금: a measure per unit; the words before 당 name the unit
+            return "", " ".join(rest[per + 1:] + measure)
         while rest and (rest[0] in QUANT_WORDS or rest[0] in TIME_WORDS or rest[0] in WHEN_WORDS or rest[0] in CONNECTIVES
                         or per_unit(rest[0]) or DATE_WORD.match(rest[0])):
             rest = rest[1:]
@@ -244,7 +263,7 @@ class Clause:
     def _speaker(self, ch: Chunk) -> bool:
         """한 증권사 연구원, 업계 관계자: a person who speaks, named by role without an entity or a name."""
         last = ch.words.split()[-1] if ch.words else ""
-        if ch.words in VOICE_WORDS or (last in VOICE_WORDS and last not in MEASURED_PLACES):
+        if ch.words in self.words.voices or (last in self.words.voices and last not in MEASURED_PLACES):
             return not entity_of(ch, self.lexicon, True, self.words.roles)  # 증권가는 … 추정한다: the market talking
         return last in self.words.speakers and not entity_of(ch, self.lexicon, True, self.words.roles) \
             and not self._speaker_org(ch)
@@ -265,6 +284,8 @@ class Clause:
         last = words.split()[-1] if words else ""
         if self._speaker(ch):
             return False  # 한 증권사 연구원은 "…": who speaks, not whose figure
+        if per_unit(last) or (any(per_unit(w) for w in words.split()) and self._measure_like(ch)):
+            return False  # kWh당, 1인당 연구비: what an amount is counted per, or a measure per head: no one's
         return bool(words) and not self._is_time(ch) and not self.lexicon.metric(words) \
             and not (" " not in words and is_measure(words, self.lexicon)) \
             and not any(m.end == len(last) for m in self.lexicon.find_metrics(last)) \
@@ -280,8 +301,8 @@ class Clause:
             return None
         item = self.chs[pre]
         words = item.words.split()
-        while words and words[-1] in QUANT_WORDS:
-            words = words[:-1]  # 석사 월 100만원: the item is 석사
+        while words and (words[-1] in QUANT_WORDS or per_unit(words[-1])):
+            words = words[:-1]  # 석사 월 100만원: the item is 석사; 핀당 10Gbps: an amount per pin names no item
         if item.particle or self._is_time(item) or self._measure_like(item) or len("".join(words)) < 2 \
                 or self.sentence[item.end:self.start].strip(" 월연간일주당") \
                 or any(w in self.words.comparison or w in WHEN_WORDS or w in QUANT_WORDS for w in words):

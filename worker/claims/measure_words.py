@@ -23,7 +23,10 @@ DATE_WORD = re.compile(r"^(?:\d+(?:\s?[~∼〜-]\s?\d+)?(?:월|일|년|분기|�
 #: measures, so it is not the subject; the words before it (반도체 수출액: 반도체) are.
 _MEASURE_ENDINGS = ("비", "량", "율", "률", "액", "금", "가격", "건수", "단가", "용량", "속도", "면적", "효과", "비중",
                     "인원", "요금", "이용료", "사용료", "임대료", "수수료", "규모", "매출", "이익", "예산", "연봉",
-                    "대상", "정원", "점유율", "한도", "상한", "수요", "손실", "적자", "흑자")
+                    "대상", "정원", "점유율", "한도", "상한", "수요", "손실", "적자", "흑자",
+                    # widths (대역폭, 인상폭) and prices named for the deal they close (낙찰가, 공모가, 출고가)
+                    "폭", "낙찰가", "입찰가", "경매가", "공모가", "분양가", "출고가", "판매가", "매매가", "거래가",
+                    "매입가", "인수가", "공급가", "납품가", "감정가", "목표가", "최저가", "최고가", "시장가", "권장가")
 _NOT_MEASURE = frozenset({"대비", "준비", "설비", "장비", "경비", "무방비", "역량", "대량", "소량", "자금", "현금",
                           "세금", "상금", "전략", "효율", "자율", "법률", "비율", "확률", "우선순위", "미비", "구비",
                           "정비", "예비"})
@@ -50,9 +53,6 @@ KIND_WORDS = frozenset({"월간", "주간", "일간", "활성", "전문", "신�
 #: Verbal nouns of acquiring: the words before them name what is bought, not whose the measure is
 #: (GPU 구매 예산: the budget of whoever buys GPUs; 멜라녹스 인수 금액).
 ACQUIRE_WORDS = frozenset({"구매", "구입", "확보", "도입", "조달", "매입", "인수", "임차"})
-#: The market talking about a figure, never its owner (증권가는 … 추정한다, 업계는 … 본다).
-VOICE_WORDS = frozenset({"증권가", "업계", "시장", "전문가", "일각", "외신", "증권업계", "금융투자업계", "투자업계",
-                         "월가", "시장조사업체", "조사업체", "증권사", "투자은행", "관련 업계", "업계 안팎"})
 #: After a figure, the verb of someone estimating it (…로 추정했다, …할 것으로 예상했다): the topic that
 #: says so is the source of the figure, unless it names an entity (엔비디아는 … 예상했다).
 ESTIMATE = re.compile(r"(?:추정|예상|전망|예측|추산|관측|분석|평가)(?:했|한다|하고|하며|해)|내다[보봤본]|점[쳤친친]|"

@@ -16,7 +16,7 @@ import re
 from worker.claims.clause import (ADNOMINAL, COUNT_UNITS, HEAD_SUFFIX, LINK_BODY, LINK_FIRST, MONEY_UNITS,
                                   NOT_METRIC_PARTICLES, PURPOSE_PARTICLES, QUOTED_ANSWER, RELATIVE_UNITS, Clause,
                                   entity_of)
-from worker.claims.measure_words import PLACE_WORDS, QUANT_WORDS, RANK_WORD, no_metric, per_unit
+from worker.claims.measure_words import PLACE_WORDS, QUANT_WORDS, RANK_WORD, WHEN_WORDS, no_metric, per_unit
 from worker.claims.numbers import FREQUENCY_UNITS
 from worker.claims.phrases import GENITIVE, SUBJECT, TOPIC
 
@@ -121,7 +121,8 @@ class MetricRules(Clause):
         gap = self.sentence[self.end:ch.start]
         linked = bool(ADNOMINAL.match(gap)) and "의" in gap and not bare_only
         bare = not gap.strip() and gap != "" and self.unit in COUNT_UNITS | RELATIVE_UNITS
-        if (linked or bare) and not ch.before_verb and not self._is_time(ch) and not entity_of(ch, self.lexicon, True):
+        if (linked or bare) and not ch.before_verb and not self._is_time(ch) \
+                and not entity_of(ch, self.lexicon, True, self.words.roles):
             return self._label(nxt)
         return ""
 
@@ -133,10 +134,12 @@ class MetricRules(Clause):
         if ch.particle in NOT_METRIC_PARTICLES or self._is_time(ch) or all(w in PLACE_WORDS for w in ch.words.split()):
             return ""  # 전 세계에 10개: where, not what
         parts = ch.words.split()
+        per = False
         while parts and (parts[-1] in QUANT_WORDS or per_unit(parts[-1])):
+            per = per or per_unit(parts[-1])
             parts = parts[:-1]  # 기업당 최대 2천만 원, 석사 월 80만 원: how it is counted, not what
-        if not parts:
-            return ""
+        if not parts or (per and parts[-1] in WHEN_WORDS):
+            return ""  # 하 등급 기준 건당 1천500만원: the basis the amount is counted per, not what it measures
         cut = max((k for k, w in enumerate(parts) if w in self.words.comparison), default=-1)
         words = " ".join(parts[cut + 1:])  # 기존 제품 대비 연산 효율: what follows the comparison
         for m in reversed(self.lexicon.find_entities(words)):
@@ -163,7 +166,8 @@ class MetricRules(Clause):
                 nxt = next((i for i, ch in enumerate(self.chs) if ch.start >= t.end), None)
                 if nxt is not None and not self.sentence[t.end:self.chs[nxt].start].strip():
                     ch = self.chs[nxt]
-                    if not ch.before_verb and not self._is_time(ch) and not entity_of(ch, self.lexicon, True):
+                    if not ch.before_verb and not self._is_time(ch) \
+                            and not entity_of(ch, self.lexicon, True, self.words.roles):
                         return self._label(nxt)
                 return ""
             nxt_tag = toks[k + 1].tag.split("-")[0] if k + 1 < len(toks) else ""

@@ -23,8 +23,10 @@ _LATIN_SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, 
 _CURRENCY_SIGN = {"us$": "USD", "$": "USD", "usd": "USD", "€": "EUR", "eur": "EUR", "£": "gbp",
                   "¥": "JPY", "jpy": "JPY", "₩": "KRW", "krw": "KRW", "rmb": "CNY", "cny": "CNY"}
 
-#: Unit words after a number and the unit they mean (contract codes, else a lowercase word).
-#: ``figures.yaml`` (``units:``) adds to these.
+#: Unit words after a number and the unit they mean: the contract's units (money, %, %p, people,
+#: counters, durations, 나노, 배) and the currencies, which are number grammar. Measures the contract
+#: leaves as lowercase words (㎒, Gbps, TB, 테라플롭스, ㎿, kWh, 회선, ㎞, 톤 ...) are word lists, kept only in
+#: ``figures.yaml`` (``units:``), which adds to these.
 DEFAULT_UNITS: dict[str, str] = {
     "원": "KRW", "달러": "USD", "달러화": "USD", "불": "USD", "위안": "CNY", "위안화": "CNY", "엔": "JPY",
     "엔화": "JPY", "유로": "EUR", "유로화": "EUR", "파운드": "gbp", "루피": "inr", "루블": "rub",
@@ -35,19 +37,9 @@ DEFAULT_UNITS: dict[str, str] = {
     "척": "COUNT", "개사": "COUNT", "개국": "COUNT", "개소": "COUNT", "가구": "COUNT", "군데": "COUNT",
     "년": "YEAR", "개월": "MONTH", "달": "MONTH", "일": "DAY", "시간": "HOUR", "세": "AGE", "살": "AGE",
     "나노미터": "NM", "나노": "NM", "nm": "NM", "배": "TIMES",
-    # Telecom, computing and energy measures: the contract's "anything else as a lowercase word"
-    # (370㎒폭, 3.5GHz, 10Gbps, 4천 테라플롭스, 5천690만 회선, 1천만 가입자).
-    "㎐": "hz", "Hz": "hz", "㎑": "khz", "kHz": "khz", "㎒": "mhz", "MHz": "mhz", "메가헤르츠": "mhz",
-    "㎓": "ghz", "GHz": "ghz", "기가헤르츠": "ghz", "㎔": "thz", "THz": "thz", "테라헤르츠": "thz",
-    "bps": "bps", "kbps": "kbps", "Mbps": "mbps", "Gbps": "gbps", "Tbps": "tbps",
-    "MB": "mb", "GB": "gb", "TB": "tb", "PB": "pb", "EB": "eb", "기가바이트": "gb", "테라바이트": "tb",
-    "TFLOPS": "tflops", "PFLOPS": "pflops", "EFLOPS": "eflops", "테라플롭스": "tflops",
-    "페타플롭스": "pflops", "엑사플롭스": "eflops", "TOPS": "tops",
-    "㎾": "kw", "kW": "kw", "킬로와트": "kw", "㎿": "mw", "MW": "mw", "메가와트": "mw", "GW": "gw",
-    "기가와트": "gw", "㎾h": "kwh", "kWh": "kwh", "MWh": "mwh", "GWh": "gwh", "TWh": "twh",
-    "회선": "회선", "가입자": "PERSON",
 }
-#: Frequency units: a frequency written before 대역 or 대 names a band (3.5㎓ 대역), not a measure.
+#: Frequency units (the names ``figures.yaml`` gives ㎒, GHz ...): a frequency written before 대역 or 대
+#: names a band (3.5㎓ 대역), not a measure.
 FREQUENCY_UNITS = frozenset({"hz", "khz", "mhz", "ghz", "thz"})
 #: Counters that Hangul number words (두, 세, 열 ...) take.
 HANGUL_COUNTERS = ("곳", "명", "개", "배", "대", "건", "척", "군데", "개국", "개사", "달", "살", "가구")

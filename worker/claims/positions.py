@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from worker.claims.lexicon import Lexicon, Mention, fold
 from worker.claims.morph import Token, tokenize
-from worker.claims.positions_chain import Event, noun_phrase, read_chain
+from worker.claims.positions_chain import Event, read_chain
+from worker.claims.positions_phrase import noun_phrase
 from worker.claims.positions_np import Actor, Subject, in_quote, np_start, quote_spans, resolve, subjects
 from worker.claims.stance import is_noun
 from worker.claims.stance import StanceVocab, vocab
@@ -36,6 +37,8 @@ _MODAL_NOUNS = {"수", "것", "예정", "계획", "방침", "방안", "전망"}
 _OBJECT_PARTICLES = {"을", "를"}
 _AGENT_PARTICLES = {"로부터", "으로부터", "에게서"}
 _COORD_TOKENS = {"와", "과", "·", "ㆍ", ",", "및", "등"}
+#: After a country's name: the country acts (중국은, 미국이, 일본 정부가), it is not only a qualifier.
+_STATE_ACTS = re.compile(r"(?:은|는|이|가|도|과|와|측|\s*(?:정부|당국|행정부))(?![가-힣])")
 
 
 @dataclass
@@ -262,9 +265,17 @@ class _Reader:
                                       and e.kind in ("agency", "government")
                                       for m in self.lex.find_entities("\n".join(x.text for x in self.sents)))
         near = [x for x in self.sents[max(idx - 1, 0):idx + 1] if x.paragraph == s.paragraph]
-        homes = [self._home(m.name) for x in near for m in self.lex.find_entities(x.text)]
+        homes = [home for x in near for m in self.lex.find_entities(x.text)
+                 if not ((home := self._home(m.name)) is False and self._attributive(x.text, m))]
         # 반면 한국의 대응은 더뎠다. 정부는 …: the paragraph itself says whose government it is
         return (self._home_agencies or True in homes) and False not in homes
+
+    def _attributive(self, text: str, m: Mention) -> bool:
+        """True for a country named only to qualify a noun (중국 AI 스타트업 딥시크, 중국산 칩, 미국의 수출
+        통제): it says whose a thing is, not which state acts, so a bare 정부 nearby stays the home one
+        (the home country so named still says whose 정부 it is: 한국의 대응은 더뎠다. 정부는 …)."""
+        entity = self.lex.entity_named(m.name)
+        return entity is not None and entity.kind == "country" and not _STATE_ACTS.match(text[m.end:])
 
     def _carried(self, idx: int) -> list[Actor]:
         """The actor of the nearest earlier sentence of the paragraph that names one."""

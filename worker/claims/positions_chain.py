@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from worker.claims.lexicon import fold
 from worker.claims.morph import Token
 from worker.claims.positions_judged import judged
-from worker.claims.positions_tokens import PARENS, QUOTE_OPEN, next_verb, pred_word, quoted_name, skip_group
+from worker.claims.positions_phrase import noun_phrase
+from worker.claims.positions_tokens import PARENS, QUOTE_OPEN, next_verb, pred_word, skip_group
 from worker.claims.stance import StanceVocab, is_noun, is_verb, lemma
 from worker.model import Modality, Stance
 
 INSTEAD = "대신"  # X 대신 Y를 쓰다: the move is for Y, so against X
-TRANSPARENT_VERBS = {"대하", "관하", "대상"}  # 에 대해, 에 관한: the target stays the complement
 FACT_NOUNS = {"것", "점", "사실"}  # 딥시크가 … 개발한 것에 대해: a fact about the target
 COORD_ENDINGS = {"고", "며", "으며", "면서", "으면서", "어", "아", "여", "는데", "은데", "ㄴ데", "지만", "으나", "나",
                  "고서", "어서", "아서", "므로", "으므로", "니", "으니"}
@@ -92,50 +92,17 @@ class _State:
 
 
 def _forms(tokens: list[Token], idx: list[int]) -> list[str]:
-    """The noun forms of ``idx``, a prefix joined to its noun (재+검토 → 재검토) when that is a listed word."""
+    """The noun forms of ``idx``: a prefix joined to its noun (재+검토 → 재검토), and a suffix written onto
+    the noun before it (의무+화 → 의무화, 금지+령 → 금지령)."""
     out: list[str] = []
     for i in idx:
         if out and i > 0 and tokens[i - 1].tag == "XPN" and tokens[i - 1].form == out[-1]:
             out[-1] += tokens[i].form
+        elif out and i > 0 and tokens[i].tag == "XSN" and i - 1 in idx and tokens[i - 1].end == tokens[i].start:
+            out[-1] += tokens[i].form
         else:
             out.append(tokens[i].form)
     return out
-
-
-def noun_phrase(tokens: list[Token], i: int) -> tuple[list[int], int]:
-    """Noun indices of the phrase starting at ``i`` (의, 와, 에 대한 joined) and the index after it."""
-    nouns: list[int] = []
-    n, start = len(tokens), i
-    while i < n:
-        t = tokens[i]
-        if t.form in PARENS:
-            i = skip_group(tokens, i)
-        elif t.tag == "SSC" and t.form not in PARENS.values() and i == start:
-            i += 1  # the closing quote around a name: ‘딥시크’가
-        elif is_noun(t) or (t.tag == "SP" and t.form in "·ㆍ‧/"):
-            if is_noun(t):
-                nouns.append(i)
-            i += 1
-        elif t.tag == "JKG":
-            i += 1
-        elif t.tag == "SSO" and t.form in QUOTE_OPEN and (end := quoted_name(tokens, i)) is not None:
-            nouns.extend(k for k in range(i + 1, end) if is_noun(tokens[k]))
-            i = end  # 칩 'RTX 프로 6000D'의 주문: a quoted name inside the phrase
-        elif t.form in ("에", "에게") and i + 1 < n and tokens[i + 1].form in TRANSPARENT_VERBS:
-            i += 2
-            while i < n and tokens[i].tag in ("EC", "ETM", "JX"):
-                i += 1
-        elif t.form in ("와", "과") and t.tag in ("JKB", "JC") and i + 1 < n:
-            nxt = tokens[i + 1]
-            if nxt.form == "같" and i + 2 < n and tokens[i + 2].tag == "ETM":
-                i += 3  # 딥시크와 같은 중국산 AI: the target is an example of the phrase
-            elif is_noun(nxt):
-                i += 1
-            else:
-                break
-        else:
-            break
-    return nouns, i
 
 
 def _role(t: Token | None) -> str:
@@ -419,6 +386,12 @@ def read_chain(tokens: list[Token], after: int, vocab: StanceVocab, *, topic_obj
             role = "adv"  # 것에 대해 “…”라고 평가: the quote follows
         else:
             start += 1
+    return _govern(tokens, start, st, role, nouns, fact is not None)
+
+
+def _govern(tokens: list[Token], start: int, st: _State, role: str, nouns: list[int], fact: bool) -> Event | None:
+    """The ``Event`` of the predicate governing a target phrase that ends before ``start``."""
+    vocab, n = st.v, len(tokens)
     v = _find_verb(tokens, start, st)
     if v is None:
         return None
@@ -426,7 +399,9 @@ def read_chain(tokens: list[Token], after: int, vocab: StanceVocab, *, topic_obj
     t = tokens[v]
     passive = _passive(tokens, v)
     if role in ("subj", "topic") and passive != "passive":
-        return None  # 딥시크는 … 공개했다 / 허가를 받았다: the target acts or receives; it is not acted on
+        # 딥시크는 … 공개했다 / 허가를 받았다: the target acts or receives; it is not acted on, unless what
+        # it does is a condition of a move (딥시크 V4가 출시되면 … 다시 점검할 계획이다)
+        return _conditioned(tokens, v, vocab, nouns)
     if not t.tag.startswith(("XSV", "XSA", "VCP")):
         w = lemma(tokens, v)
         if w in vocab.polar or w in vocab.neutral or w in vocab.void:
@@ -440,11 +415,47 @@ def read_chain(tokens: list[Token], after: int, vocab: StanceVocab, *, topic_obj
             return None  # 수출 제한으로 비용을 반영했다: the target's phrase is a cause, the verb no move
     relative, background, last = _endings(tokens, v, st)
     if background:
-        return None
+        return _conditioned(tokens, v, vocab, nouns) if role in ("subj", "topic") else None
     if any(tokens[k].form == INSTEAD or (tokens[k].form + tokens[k + 1].form == INSTEAD and tokens[k + 1].start
                                          == tokens[k].end) for k in nouns if k + 1 < n):
         st.sign = -st.sign  # H20 대신 국산 칩을 쓰라고: what is done instead of the target goes against it
     res = st.result()
     if res is None:
         return None
-    return Event(res[0], res[1], last, passive, role, relative, fact is not None)
+    if relative is not None and (outer := _acted_on(tokens, relative, vocab)) is not None:
+        # 화웨이 칩을 쓴 차량의 판매를 금지: a move on what the clause describes is a move on the target
+        stance = Stance.NEUTRAL if Stance.NEUTRAL in (res[0], outer.stance) \
+            else Stance.SUPPORT if res[0] == outer.stance else Stance.OPPOSE
+        return Event(stance, outer.modality, outer.pred, outer.passive, role, outer.relative, fact)
+    return Event(res[0], res[1], last, passive, role, relative, fact)
+
+
+def _acted_on(tokens: list[Token], head: int, vocab: StanceVocab) -> Event | None:
+    """The move made on the noun a relative clause modifies (…을 쓴 [차량의 판매]를 금지했다) when that
+    noun is an object; None when it is the clause's actor (딥시크를 차단한 외교부는) or nothing is done."""
+    nouns, i = noun_phrase(tokens, head)
+    if not nouns or i >= len(tokens) or _role(tokens[i]) != "obj":
+        return None
+    st = _State(vocab)
+    st.phrase(tokens, nouns)
+    return _govern(tokens, i + 1, st, "obj", nouns, False)
+
+
+#: Endings of a condition (출시되면, 발견되면, 판매한다면).
+CONDITIONS = {"면", "으면", "다면", "ᆫ다면", "는다면", "라면", "이라면"}
+
+
+def _conditioned(tokens: list[Token], v: int, vocab: StanceVocab, nouns: list[int]) -> Event | None:
+    """The move of the main clause when the predicate at ``v``, whose subject is the target, ends a
+    condition (딥시크 V4가 출시되면 … 점검할 계획이다, 중국산 AI가 발견되면 즉시 접속을 차단하겠다): the
+    move is made on the target; None when the clause is no condition, the main clause makes no move, or
+    the subject is something of the target's (엔비디아 칩 수요가 늘면: the demand, not the target)."""
+    if any(tokens[k].tag == "NNG" for k in nouns):
+        return None
+    n, k = len(tokens), v + 1
+    while k < n and (tokens[k].tag == "EP" or tokens[k].tag.startswith("VX")
+                     or (tokens[k].tag == "EC" and k + 1 < n and tokens[k + 1].tag.startswith("VX"))):
+        k += 1  # 출시되었으면, 쓰고 있으면: tense and aspect before the condition's ending
+    if k >= n or tokens[k].tag != "EC" or tokens[k].form not in CONDITIONS:
+        return None
+    return _govern(tokens, k + 1, _State(vocab), "cond", [], False)

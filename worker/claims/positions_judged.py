@@ -32,6 +32,21 @@ def _sign(tokens: list[Token], nouns: list[int], vocab: StanceVocab) -> int:
     return sign if polar else 0
 
 
+def _stated(tokens: list[Token], a: int, m: int, vocab: StanceVocab) -> int:
+    """+1/-1 for a stance noun stated as the object of a light or reporting verb at ``m`` (반대 입장을
+    밝혔다, 우려를 나타냈다, 환영의 뜻을 밝혔다), the object's nouns read between ``a`` and ``m``; 0 when none."""
+    obj = next((k for k in range(m - 1, a - 1, -1) if tokens[k].tag == "JKO"), None)
+    if obj is None:
+        return 0
+    start = obj
+    while start > a and (tokens[start - 1].tag.startswith("N") or tokens[start - 1].tag in ("JKG", "XSN")):
+        start -= 1
+    words = [w for k in range(start, obj) if tokens[k].tag.startswith("N") for w in vocab.words(fold(tokens[k].form))]
+    if any(w in vocab.oppose for w in words):
+        return -1
+    return 1 if any(w in vocab.support for w in words) else 0
+
+
 def judged(tokens: list[Token], nouns: list[int], i: int, at: int, vocab: StanceVocab) -> tuple[Stance, Modality, int] | None:
     """Stance, modality and the actor-search index of a judgement reported about the target at ``at``.
 
@@ -46,6 +61,8 @@ def judged(tokens: list[Token], nouns: list[int], i: int, at: int, vocab: Stance
         return None
     w = pred_word(tokens, m)
     verb = -1 if w in vocab.oppose else 1 if w in vocab.support else 0
+    if not verb and (w in vocab.light_verbs or w in vocab.reporting):
+        verb = _stated(tokens, k + 1, m, vocab)  # "…"이라며 반대 입장을 밝혔다: the stance is the object's
     if not verb or any(t.tag == "EC" and t.form not in REPORT_ENDINGS and t.form in ("면", "으면", "다면")
                        for t in tokens[k:m]):
         return None

@@ -17,6 +17,8 @@ from worker.claims.positions_tokens import PARENS, QUOTE_OPEN
 from worker.claims.stance import StanceVocab, is_noun
 
 COORD = {"·", "ㆍ", "‧", ",", "및", "등", "와", "과", "/"}
+#: Nouns that close a clause after an adnominal ending (…을 앞둔 가운데, …한 뒤, …하는 동안).
+CLAUSE_NOUNS = {"가운데", "와중", "뒤", "후", "동안", "사이", "만큼", "이후", "직후", "끝", "속", "때", "중"}
 SUBJECT_JX = {"은", "는", "도"}
 #: Longest unknown actor phrase kept as written, in tokens; longer ones are descriptions, not names.
 MAX_UNKNOWN_TOKENS = 4
@@ -75,6 +77,8 @@ def np_start(tokens: list[Token], end: int) -> int:
             i -= 1
             continue
         if is_noun(t):
+            if start < end and i > 0 and tokens[i - 1].tag == "ETM" and t.form in CLAUSE_NOUNS:
+                break  # 공개를 앞둔 가운데 (정부가): the noun that ends a clause, not part of the name
             start = i
         elif t.tag in ("SSO", "SSC") and t.form not in PARENS:
             pass  # quote marks around a name
@@ -221,13 +225,27 @@ def _glued_word(tokens: list[Token], a: int, head: int) -> str:
     return "".join(t.form for t in tokens[k:head + 1])
 
 
+#: Longest relative clause between "A, B 등" and the group it lists (중국에 생산 거점을 둔: 7 tokens).
+MAX_LISTED_CLAUSE = 10
+
+
 def _enumeration(tokens: list[Token], start: int) -> tuple[int, int] | None:
-    """The list before "와 같은 [기업들]" (화웨이, 텐센트와 같은 중국 기업들): its token span."""
+    """The list before "와 같은 [기업들]" (화웨이, 텐센트와 같은 중국 기업들) or before "등" and a relative
+    clause (삼성전자와 SK하이닉스 등 중국에 공장을 둔 [기업들]): its token span."""
     if start >= 3 and tokens[start - 1].tag == "ETM" and tokens[start - 2].form == "같" \
             and tokens[start - 3].form in ("와", "과"):
         a = np_start(tokens, start - 3)
         if a < start - 3:
             return a, start - 3
+    if start >= 2 and tokens[start - 1].tag == "ETM":
+        for k in range(start - 2, max(start - 2 - MAX_LISTED_CLAUSE, 0), -1):
+            t = tokens[k]
+            if t.form == "등" and t.tag == "NNB":
+                a = np_start(tokens, k)
+                return (a, k) if a < k and is_noun(tokens[k + 1]) else None
+            if t.tag in ("EF", "SF", "SSO", "SSC") or (t.tag == "JX" and t.form in SUBJECT_JX) \
+                    or (t.tag == "EC" and t.form != "지"):
+                return None  # the clause began earlier: no list of its own
     return None
 
 

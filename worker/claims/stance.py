@@ -84,21 +84,6 @@ class StanceVocab:
         return out
 
 
-#: Words every vocabulary knows on top of ``stance.yaml``: the agreements a partnership is made of and
-#: the verbs that conclude them or hand a directive down (파트너십을 맺었다, 업무협약을 체결했다, 지침을
-#: 하달했다). Grammar-level words, so that an older or trimmed config still reads these constructions.
-BUILTIN: dict[str, tuple[str, ...]] = {
-    "support": ("협약", "업무협약", "양해각서", "MOU", "동맹", "맞손"),
-    "light_verbs": ("맺다", "체결하다", "하달하다", "내려보내다", "마련하다", "고수하다", "유지하다", "이어가다",
-                    "잇다"),
-    "light_nouns": ("지시", "공문", "지침", "가이드라인", "권고"),
-}
-
-
-def _listed(raw: dict[str, Any], key: str) -> frozenset[str]:
-    return _words(raw.get(key)) | _words(list(BUILTIN.get(key, ())))
-
-
 _cache: dict[int, tuple[dict[str, Any], StanceVocab]] = {}
 _lock = threading.Lock()
 
@@ -112,9 +97,9 @@ def vocab(lexicon: Lexicon) -> StanceVocab:
     ev = raw.get("evaluative") or {}
     neg = raw.get("negation") or {}
     built = StanceVocab(
-        support=_listed(raw, "support"), oppose=_words(raw.get("oppose")),
+        support=_words(raw.get("support")), oppose=_words(raw.get("oppose")),
         neutral=_words(raw.get("neutral")), void=_words(raw.get("void")), use=_words(raw.get("use")),
-        light_nouns=_listed(raw, "light_nouns"), light_verbs=_listed(raw, "light_verbs"),
+        light_nouns=_words(raw.get("light_nouns")), light_verbs=_words(raw.get("light_verbs")),
         noun_suffixes=_words(raw.get("noun_suffixes")), planned=_words(raw.get("planned")),
         considering=_words(raw.get("considering")), forecast=_words(raw.get("forecast")),
         reporting=_words(raw.get("reporting_verbs")), eval_support=_words(ev.get("support")),
