@@ -13,7 +13,9 @@ near-duplicates (the pipeline drops those). Each backend runs in its own child p
 store that has learned the seeds first. Alerts are stored in the outbox, not delivered.
 
 CPU seconds and memory include the claim-reading processes (``--claim-processes``): each loads
-its own Kiwi model. The pipeline holds the GIL for its Python work while Kiwi's analysis and
+its own Kiwi model. Below the table, the CPU per article in each quarter of the pass is split
+between this process with its children and the PostgreSQL server's processes (backends,
+autovacuum, writers), so a rate that falls as the store grows shows on which side the work grew. The pipeline holds the GIL for its Python work while Kiwi's analysis and
 the database drivers release it, so in one process the articles per second are bounded by about
 1 / (Python CPU seconds per article); ``--claim-processes 1`` moves claim reading to the other core.
 """
@@ -220,6 +222,24 @@ def peak_mb() -> float:
     return _status_mb("self", "VmHWM") + sum(_status_mb(pid, "VmHWM") for pid in _children())
 
 
+def _stat_seconds(pid: int | str) -> tuple[str, float]:
+    """A process's name and CPU time (user + system), from /proc."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            head, rest = fh.read().rsplit(")", 1)
+        fields = rest.split()
+        return head.split("(", 1)[1], (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return "", 0.0
+
+
+def server_cpu_seconds() -> float:
+    """CPU time of the live PostgreSQL processes on this machine (backends, autovacuum, writer):
+    the database's share of the work, which this process's CPU time leaves out."""
+    return sum(seconds for name, seconds in map(_stat_seconds, filter(str.isdigit, os.listdir("/proc")))
+               if name.startswith("postgres"))
+
+
 def cpu_seconds() -> float:
     """CPU time of this process and of its live children (user + system)."""
     total = time.process_time()
@@ -270,8 +290,8 @@ def run_one(backend: str, url: str, sources: int, entries: int, workers: int, po
             list(warm.map(reader, ["워밍업 1만 원."] * claim_processes * 2))
     pipeline.ensure_baseline()  # loads Kiwi too: not part of the pass
 
-    # (articles done, RSS MB, seconds since the start) at each quarter of the pass
-    samples: list[tuple[int, float, float]] = []
+    # (articles done, RSS MB, seconds since the start, our CPU s, PostgreSQL CPU s) at each quarter
+    samples: list[tuple[int, float, float, float, float]] = []
     done = threading.Event()
     total = sources * entries
 
@@ -281,11 +301,12 @@ def run_one(backend: str, url: str, sources: int, entries: int, workers: int, po
             n = int(metrics.value("policywatch_articles_total", status="new")
                     + metrics.value("policywatch_articles_total", status="duplicate"))
             while marks and n >= marks[0]:
-                samples.append((marks.pop(0), rss_mb(), time.perf_counter() - wall0))
+                samples.append((marks.pop(0), rss_mb(), time.perf_counter() - wall0, cpu_seconds() - cpu0,
+                                server_cpu_seconds() - server0))
 
     sampler = threading.Thread(target=sample, daemon=True)
     rss_before = rss_mb()
-    cpu0, wall0 = cpu_seconds(), time.perf_counter()
+    cpu0, wall0, server0 = cpu_seconds(), time.perf_counter(), server_cpu_seconds()
     sampler.start()
     if profile:
         import cProfile
@@ -302,7 +323,7 @@ def run_one(backend: str, url: str, sources: int, entries: int, workers: int, po
     done.set()
     sampler.join()
     if len(samples) < 4:  # the last quarter ended after the sampler's last look
-        samples.append((total, rss_mb(), wall))
+        samples.append((total, rss_mb(), wall, cpu, server_cpu_seconds() - server0))
     peak = peak_mb()
     with db.session() as session:
         counts = queries.counts(session)
@@ -341,18 +362,23 @@ def table(rows: list[dict[str, Any]]) -> str:
     head = (f"{'store':10} {'workers':>7} {'articles':>8} {'wall s':>8} {'art/s':>7} {'CPU s/art':>9} "
             f"{'peak MB':>8} {'RSS MB at 1/4,2/4,3/4,4/4':>26} {'art/s in each quarter':>22} {'dup':>5} {'fail':>4} "
             f"{'figures':>7} {'positions':>9} {'alerts':>6}")
-    lines = [head, "-" * len(head)]
+    lines, per_quarter = [head, "-" * len(head)], []
     for r in rows:
         marks = sorted(r["rss_marks"])
-        rss = "/".join(f"{mb:.0f}" for _, mb, _ in marks) or "-"
-        rates, last_n, last_t = [], 0, 0.0
-        for n, _, t in marks:
-            rates.append(f"{(n - last_n) / (t - last_t):.1f}" if t > last_t else "-")
-            last_n, last_t = n, t
+        rss = "/".join(f"{mark[1]:.0f}" for mark in marks) or "-"
+        rates, ours, server, last = [], [], [], (0, 0.0, 0.0, 0.0)
+        for n, _, t, cpu, db in marks:
+            done = n - last[0]
+            rates.append(f"{done / (t - last[1]):.1f}" if t > last[1] else "-")
+            ours.append(f"{(cpu - last[2]) / done * 1000:.0f}" if done else "-")
+            server.append(f"{(db - last[3]) / done * 1000:.0f}" if done else "-")
+            last = (n, t, cpu, db)
+        per_quarter.append(f"{r['backend']:10} CPU ms/article in each quarter: this process and its children "
+                           f"{'/'.join(ours)}; PostgreSQL processes {'/'.join(server)}")
         lines.append(f"{r['backend']:10} {r['workers']:>7} {r['articles']:>8} {r['wall_s']:>8.1f} {r['per_s']:>7.1f} "
                      f"{r['cpu_per_article']:>9.4f} {r['peak_rss_mb']:>8.0f} {rss:>26} {'/'.join(rates) or '-':>22} "
                      f"{r['duplicates']:>5} {r['failed_pages']:>4} {r['figures']:>7} {r['positions']:>9} {r['alerts']:>6}")
-    return "\n".join(lines)
+    return "\n".join(lines + [""] + per_quarter)
 
 
 def main() -> int:
