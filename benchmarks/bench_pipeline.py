@@ -14,8 +14,8 @@ store that has learned the seeds first. Alerts are stored in the outbox, not del
 
 CPU seconds and memory include the claim-reading processes (``--claim-processes``): each loads
 its own Kiwi model. Below the table, the CPU per article in each quarter of the pass is split
-between this process with its children and the PostgreSQL server's processes (backends,
-autovacuum, writers), so a rate that falls as the store grows shows on which side the work grew. The pipeline holds the GIL for its Python work while Kiwi's analysis and
+between this process with its children and the PostgreSQL server's live processes (mostly the
+worker's own backends), so a rate that falls as the store grows shows on which side the work grew. The pipeline holds the GIL for its Python work while Kiwi's analysis and
 the database drivers release it, so in one process the articles per second are bounded by about
 1 / (Python CPU seconds per article); ``--claim-processes 1`` moves claim reading to the other core.
 """
@@ -234,8 +234,9 @@ def _stat_seconds(pid: int | str) -> tuple[str, float]:
 
 
 def server_cpu_seconds() -> float:
-    """CPU time of the live PostgreSQL processes on this machine (backends, autovacuum, writer):
-    the database's share of the work, which this process's CPU time leaves out."""
+    """CPU time of the live PostgreSQL processes on this machine: the database's share of the work,
+    which this process's CPU time leaves out. The worker's pooled backends, the writer and the
+    checkpointer live through the pass; an autovacuum worker's time is lost when it exits."""
     return sum(seconds for name, seconds in map(_stat_seconds, filter(str.isdigit, os.listdir("/proc")))
                if name.startswith("postgres"))
 
