@@ -23,6 +23,11 @@ from worker.store.schema import (AlertRow, ArticleRow, DeliveryRow, EntryRow, Fi
 #: At most this many candidates, the closest fingerprints first, are compared in full: a story
 #: and its rewrites sit far closer to each other than to the rest of a busy news day.
 MAX_DUPLICATE_CANDIDATES = 5
+#: The most ids one look of an in-memory window reads past the highest it has seen; more are read
+#: by the next look. A range with both ends keeps PostgreSQL on the primary-key index even before
+#: the table has statistics (with autovacuum off, say): with one end its guess is a third of the
+#: table, and it scanned the whole table for every article.
+TOP_UP_SPAN = 100_000
 #: How far back a new article is compared with earlier ones for near-duplicates. Rewrites of a
 #: story by other outlets appear within a day or two; a week also covers weekly magazines.
 DUPLICATE_WINDOW = timedelta(days=7)
@@ -133,7 +138,8 @@ class RecentFingerprints:
             return []
         with self._lock:
             # the first look reads the window through the index on fetched_at; later ones, by id
-            newer = (ArticleRow.id > self._max_id - self.OVERLAP if self._max_id
+            newer = (ArticleRow.id.between(self._max_id - self.OVERLAP + 1, self._max_id + TOP_UP_SPAN)
+                     if self._max_id
                      else or_(ArticleRow.fetched_at >= since, ArticleRow.is_baseline.is_(True)))
             rows = session.connection().execute(
                 select(ArticleRow.id, ArticleRow.simhash, ArticleRow.fetched_at, ArticleRow.is_baseline)
@@ -480,11 +486,10 @@ class RecentValues:
     _WINDOW = select(ArticleRow.id).where(or_(ArticleRow.fetched_at >= bindparam("since"),
                                                ArticleRow.is_baseline.is_(True)))
     _OF = _WINDOW_VALUES.where(FigureRow.article_id.in_(bindparam("ids", expanding=True)))
-    _NEXT = _WINDOW_VALUES.where(FigureRow.article_id > bindparam("after"),
-                                 FigureRow.article_id.not_in(bindparam("read", expanding=True)))
+    _AFTER = FigureRow.article_id.between(bindparam("after"), bindparam("until"))  # see TOP_UP_SPAN
+    _NEXT = _WINDOW_VALUES.where(_AFTER, FigureRow.article_id.not_in(bindparam("read", expanding=True)))
     # on PostgreSQL as one array: psycopg parses a statement of more than 50 parameters anew each time
-    _NEXT_ARRAY = _WINDOW_VALUES.where(FigureRow.article_id > bindparam("after"),
-                                       FigureRow.article_id != all_(bindparam("read", type_=ARRAY(Integer))))
+    _NEXT_ARRAY = _WINDOW_VALUES.where(_AFTER, FigureRow.article_id != all_(bindparam("read", type_=ARRAY(Integer))))
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -515,7 +520,8 @@ class RecentValues:
         if self._loaded:
             conn = session.connection()
             statement = self._NEXT_ARRAY if conn.dialect.name == "postgresql" else self._NEXT
-            rows = conn.execute(statement, {"after": self._max_id - self.OVERLAP,
+            rows = conn.execute(statement, {"after": self._max_id - self.OVERLAP + 1,
+                                            "until": self._max_id + TOP_UP_SPAN,
                                             "read": sorted(self._recent_ids)}).all()
         else:  # the window's articles, then their figures (each through its own index)
             conn = session.connection()
