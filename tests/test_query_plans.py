@@ -89,3 +89,56 @@ def test_comparison_queries_use_indexes(tmp_path: Path, lexicon: Lexicon, databa
                 problems.append(f"{statement}\n{scans}")
     pipeline.db.dispose()
     assert not problems, "\n\n".join(problems)
+
+
+def test_window_top_ups_use_an_index_before_the_tables_have_statistics(database_url: str) -> None:
+    """Each article tops up the in-memory windows with the rows stored since the last look. On a
+    PostgreSQL table without statistics (never analyzed: autovacuum off, or not yet run) the
+    planner guesses a third of the table for ``id > n`` and chose a sequential scan, so every
+    article read all articles. With a range of two ends it keeps to the index; checked here with
+    sequential scans allowed, on tables big enough for the difference to matter."""
+    import pytest
+    from datetime import UTC, datetime, timedelta
+
+    from worker.store.db import Database
+    from worker.store.schema import ArticleRow, FigureRow
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a PostgreSQL planner question")
+    db = Database(database_url)
+    db.migrate()
+    now = datetime(2025, 4, 10, tzinfo=UTC)
+    with db.engine.begin() as conn:
+        for table in ("articles", "figures"):
+            conn.execute(text(f"ALTER TABLE {table} SET (autovacuum_enabled = false)"))
+        conn.execute(ArticleRow.__table__.insert(), [
+            {"id": i, "url": f"u{i}", "outlet": "o", "title": "t", "text": "본문 " * 20, "content_hash": f"h{i}",
+             "simhash": i, "fetched_at": now - timedelta(minutes=i % 5000), "is_baseline": False, "on_topic": True}
+            for i in range(1, 4001)])
+        conn.execute(FigureRow.__table__.insert(), [
+            {"article_id": i, "key": "k", "base_key": "b", "subject_key": "s|count", "subject": "s", "metric": "m",
+             "value": float(i % 50), "unit": "COUNT", "qualifier": "exact", "sentence": "", "observed_at": now}
+            for i in range(1, 4001) for _ in range(3)])
+    fingerprints, values = queries.RecentFingerprints(), queries.RecentValues()
+    since = now - timedelta(days=7)
+    with db.session() as s:  # the first looks load the windows
+        fingerprints.closest(s, 7, since)
+        values.stating(s, [("COUNT", 1, 2)], since, 0)
+    captured: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, params: Any, _context: Any, _many: bool) -> None:
+        captured.append((statement, params))
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        with db.session() as s:
+            fingerprints.closest(s, 7, since)
+            values.stating(s, [("COUNT", 1, 2)], since, 0)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+    assert len(captured) == 2
+    with db.engine.connect() as conn:
+        scans = [(statement, _full_scans(_explain(conn, "postgresql", statement, params), "postgresql"))
+                 for statement, params in captured]
+    db.dispose()
+    assert not [s for s in scans if s[1]], scans
