@@ -95,6 +95,8 @@ def check_database(settings: Settings) -> list[Check]:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
             current = set(MigrationContext.configure(conn).get_current_heads())
+            autovacuum = (conn.execute(text("SHOW autovacuum")).scalar()
+                          if conn.dialect.name == "postgresql" else None)
     except Exception as exc:  # noqa: BLE001
         return [Check("database", False, f"{shown}: cannot connect: {_first_line(exc)}")]
     finally:
@@ -110,6 +112,11 @@ def check_database(settings: Settings) -> list[Check]:
     else:
         out.append(Check("schema", False, f"at {', '.join(sorted(current))}, the newest is {', '.join(sorted(heads))}: "
                                           "run `policywatch migrate`"))
+    if autovacuum == "off":
+        out.append(Check("autovacuum", True, "off on this server: the claim tables get statistics and "
+                         "visibility maps only from a `VACUUM ANALYZE` you run (daily from cron, say)", warn=True))
+    elif autovacuum is not None:
+        out.append(Check("autovacuum", True, autovacuum))
     if current == heads:
         out.extend(check_waiting(settings))
     return out
