@@ -437,9 +437,6 @@ class _UnitValues:
         self.tail_times = np.empty(self.TAIL, dtype=np.float64)
         self.filled = 0
 
-    def __len__(self) -> int:
-        return len(self.values) + self.filled
-
     def add(self, values: np.ndarray, ids: np.ndarray, times: np.ndarray, start: float) -> None:
         end = self.filled + len(values)
         if end <= self.TAIL:
